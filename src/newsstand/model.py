@@ -1,0 +1,129 @@
+"""The nouns that flow between stages.
+
+sources/config -> Feed -> fetch -> Fetched -> parse -> ParsedFeed[Entry] -> clean -> Entry
+-> store -> Item -> publish -> Post
+
+Every noun is a small frozen dataclass: stages take nouns and return nouns, and
+nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One subscription: what to fetch and where its items belong."""
+
+    key: str  # stable identity in the store: the RSSHub route, or the URL
+    route: str | None  # RSSHub path such as "/sina/finance" (tried on every instance)
+    url: str | None  # a feed URL (exactly one of route/url is set)
+    category: str
+    source: str
+    channel: str
+    limit: int | None = None  # keep at most this many items of each fetch
+    include: re.Pattern[str] | None = None  # keep only items whose title/text match
+    exclude: re.Pattern[str] | None = None  # drop items whose title/text match
+    clean: bool = True  # sanitise the item HTML (False keeps it as the feed gave it)
+    enabled: bool = True
+    keep_days: int | None = None  # retention (None: keep forever)
+    keep_per_feed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The outcome of fetching one feed: a body, a 304, or an error."""
+
+    feed_key: str
+    url: str  # the URL that answered (after failover and redirects)
+    status: int | None  # HTTP status; None when no response was had at all
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None  # one line saying what went wrong, when it did
+    attempts: int = 1
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status in (200, 304)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One normalised feed item."""
+
+    id: str  # stable: guid, else link, else hash of title and date
+    link: str | None  # absolute
+    title: str  # plain text, entities decoded, white space collapsed
+    author: str | None
+    published: datetime | None  # aware UTC; None when the feed gives no date at all
+    updated: datetime | None  # aware UTC
+    content: str  # HTML: full content over summary
+    thumbnail: str | None  # absolute image URL
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What parse recovered from one document."""
+
+    title: str | None
+    link: str | None
+    entries: tuple[Entry, ...]
+    warnings: tuple[str, ...] = ()
+    ttl_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A stored entry with the place it belongs to: what publishers read."""
+
+    uid: str  # unique across the store: stable per (feed, entry id)
+    feed_key: str
+    category: str
+    source: str
+    channel: str
+    entry: Entry  # entry.published is always set here (first-seen time as the last resort)
+    revision: int  # bumps whenever the stored entry changes
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A file a publisher wants on disk."""
+
+    path: str  # relative to the publisher's output folder, "/"-separated
+    text: str
+    uid: str  # the Item it comes from
+    revision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A file a publisher wrote for one item, as its manifest remembers it."""
+
+    uid: str
+    path: str  # relative to the publisher's output folder, "/"-separated
+    revision: int  # the Item revision it was written from
+    digest: str  # sha1 of the bytes written: tells our file from one the user edited
+
+
+@dataclass(frozen=True, slots=True)
+class FeedReport:
+    """How one feed fared in a run."""
+
+    feed_key: str
+    url: str | None
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    new: int = 0
+    updated: int = 0
+    warnings: tuple[str, ...] = field(default_factory=tuple)
