@@ -1,0 +1,226 @@
+"""Polite concurrent HTTP: the only stage that touches the network.
+
+Building a request (which URLs to try, which validators to send) is kept apart from
+handling the response (status, size cap, retries). The HTTP client is aiohttp: it has
+global and per-host connection limits built in (``TCPConnector(limit, limit_per_host)``),
+connect/read/total timeouts, and decompresses gzip/deflate/br while streaming, so the
+size cap below is measured on the decoded body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode, urlsplit
+
+import aiohttp
+
+from .config import FetchConfig, RSSHubConfig
+from .model import Feed, Fetched
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
+    " application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+)
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is reported, not waited for
+CHUNK = 64 * 1024
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What to ask for one feed: candidate URLs in order, and the stored validators."""
+
+    feed_key: str
+    urls: tuple[str, ...]
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def feed_urls(feed: Feed, rsshub: RSSHubConfig) -> tuple[str, ...]:
+    """The URLs that serve ``feed``: its URL, or its route on every RSSHub instance in order."""
+    if feed.url:
+        return (feed.url,)
+    assert feed.route is not None
+    route = feed.route
+    if rsshub.access_key:
+        route += ("&" if "?" in route else "?") + urlencode({"key": rsshub.access_key})
+    return tuple(instance + route for instance in rsshub.instances)
+
+
+class _Failure(Exception):
+    """One attempt failed; ``retry`` says whether trying again may help."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry: bool = False,
+                 wait: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry = retry
+        self.wait = wait
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n // 1024} KB"
+
+
+class Fetcher:
+    """Fetches feeds with shared limits. Use as ``async with Fetcher(cfg) as f:``."""
+
+    def __init__(self, config: FetchConfig, *, backoff: float = 1.0) -> None:
+        self.config = config
+        self.backoff = backoff
+        self._session: aiohttp.ClientSession | None = None
+        self._slots = asyncio.Semaphore(config.concurrency)
+
+    async def __aenter__(self) -> Fetcher:
+        connector = aiohttp.TCPConnector(
+            limit=self.config.concurrency,
+            limit_per_host=self.config.per_host,
+            ttl_dns_cache=300,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(
+                total=self.config.timeout,
+                connect=self.config.connect_timeout,
+                sock_read=self.config.read_timeout,
+            ),
+            headers={"User-Agent": self.config.user_agent, "Accept": ACCEPT},
+            auto_decompress=True,
+            trust_env=True,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def fetch(self, request: Request) -> Fetched:
+        """Fetch one feed: every URL in order, in rounds, with backoff between rounds."""
+        started = time.monotonic()
+        attempts = 0
+        last: _Failure = _Failure("no URL to fetch")
+        async with self._slots:
+            for round_ in range(self.config.retries + 1):
+                retry_next_round = False
+                wait = 0.0
+                for url in request.urls:
+                    attempts += 1
+                    try:
+                        fetched = await self._attempt(url, request)
+                    except _Failure as failure:
+                        last = failure
+                        retry_next_round |= failure.retry
+                        if failure.wait:
+                            wait = max(wait, failure.wait)
+                        continue
+                    return replace(fetched, attempts=attempts, elapsed=time.monotonic() - started)
+                if not retry_next_round or round_ == self.config.retries:
+                    break
+                if wait > MAX_RETRY_AFTER:
+                    last = _Failure(f"{last}; server asks to retry after {wait:.0f} s",
+                                    status=last.status)
+                    break
+                delay = wait or self.backoff * (2**round_)
+                await asyncio.sleep(delay * random.uniform(1.0, 1.5))
+        return Fetched(
+            feed_key=request.feed_key,
+            url=request.urls[-1] if request.urls else "",
+            status=last.status,
+            error=str(last),
+            attempts=attempts,
+            elapsed=time.monotonic() - started,
+        )
+
+    async def _attempt(self, url: str, request: Request) -> Fetched:
+        assert self._session is not None, "use Fetcher as an async context manager"
+        headers = {}
+        if request.etag:
+            headers["If-None-Match"] = request.etag
+        if request.last_modified:
+            headers["If-Modified-Since"] = request.last_modified
+        host = urlsplit(url).netloc or url
+        try:
+            async with asyncio.timeout(self.config.timeout):
+                async with self._session.get(
+                    url, headers=headers, max_redirects=MAX_REDIRECTS + 1  # aiohttp counts the last hop
+                ) as response:
+                    return await self._handle(url, request, response)
+        except _Failure:
+            raise
+        except aiohttp.TooManyRedirects:
+            raise _Failure(f"too many redirects (more than {MAX_REDIRECTS}) from {url}") from None
+        except TimeoutError:
+            raise _Failure(
+                f"timed out after {self.config.timeout:g} s fetching {url}", retry=True
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            reason = exc.os_error.strerror if exc.os_error else str(exc)
+            raise _Failure(f"cannot connect to {host}: {reason}", retry=True) from None
+        except aiohttp.ClientPayloadError:
+            raise _Failure(f"connection broken while reading {url}", retry=True) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise _Failure(f"connection to {host} lost: {exc}", retry=True) from None
+        except aiohttp.InvalidURL:
+            raise _Failure(f"invalid URL: {url}") from None
+        except aiohttp.ClientError as exc:
+            raise _Failure(f"HTTP error from {host}: {exc}", retry=True) from None
+
+    async def _handle(
+        self, url: str, request: Request, response: aiohttp.ClientResponse
+    ) -> Fetched:
+        status = response.status
+        if status == 304:
+            return Fetched(
+                feed_key=request.feed_key,
+                url=str(response.url),
+                status=304,
+                etag=request.etag,
+                last_modified=request.last_modified,
+            )
+        if status != 200:
+            reason = f"HTTP {status} {response.reason or ''}".strip()
+            raise _Failure(
+                f"{reason} from {url}",
+                status=status,
+                retry=status in RETRY_STATUS,
+                wait=_retry_after(response.headers.get("Retry-After")),
+            )
+        cap = self.config.max_bytes
+        declared = response.content_length
+        if declared is not None and declared > cap and not response.headers.get(
+            "Content-Encoding"
+        ):
+            raise _Failure(f"response is {_size(declared)}, over the {_size(cap)} limit: {url}",
+                           status=status)
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(CHUNK):
+            body += chunk
+            if len(body) > cap:
+                raise _Failure(f"response is over the {_size(cap)} limit; cut off: {url}",
+                               status=status)
+        return Fetched(
+            feed_key=request.feed_key,
+            url=str(response.url),
+            status=200,
+            body=bytes(body),
+            content_type=response.headers.get("Content-Type"),
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+        )
