@@ -1,0 +1,477 @@
+"""History kept on disk: feeds, entries, the fetch log and what each publisher wrote.
+
+SQLite by default. Every other stage talks to the ``Store`` methods below and never to
+SQL, so a PostgreSQL store can be added later as a second implementation of the same
+methods. The schema carries a version (``PRAGMA user_version``) and is brought up to
+date by the ordered ``MIGRATIONS`` when a store is opened.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .model import Entry, Feed, Fetched, Item, Output
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        route TEXT,
+        url TEXT,
+        category TEXT NOT NULL,
+        source TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        title TEXT,
+        fetched_url TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        last_attempt TEXT,
+        last_success TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        entry_id TEXT NOT NULL,
+        uid TEXT NOT NULL UNIQUE,
+        link TEXT,
+        title TEXT NOT NULL,
+        author TEXT,
+        published TEXT NOT NULL,
+        dated INTEGER NOT NULL,
+        updated TEXT,
+        content TEXT NOT NULL,
+        thumbnail TEXT,
+        digest TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        UNIQUE (feed_id, entry_id)
+    );
+    CREATE INDEX entries_by_feed_published ON entries (feed_id, published);
+    CREATE TABLE fetch_log (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        url TEXT,
+        status INTEGER,
+        etag TEXT,
+        last_modified TEXT,
+        error TEXT,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        elapsed_ms INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX fetch_log_by_feed ON fetch_log (feed_id, at);
+    CREATE TABLE outputs (
+        target TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        path TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        PRIMARY KEY (target, uid)
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('revision', '0');
+    """,
+)
+
+FETCH_LOG_DAYS = 30
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message names the file and what to do."""
+
+
+class StoreBusy(StoreError):
+    """Another newsstand process holds the store."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What storing one fetch changed."""
+
+    new: int = 0
+    updated: int = 0
+
+
+def entry_uid(feed_key: str, entry_id: str) -> str:
+    """A short id, unique across the store and stable for (feed, entry id)."""
+    return hashlib.sha1(f"{feed_key}\0{entry_id}".encode()).hexdigest()[:16]
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _digest(entry: Entry) -> str:
+    h = hashlib.sha1()
+    for part in (entry.title, entry.link, entry.author, _iso(entry.published),
+                 _iso(entry.updated), entry.thumbnail, entry.content):
+        h.update((part or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def sqlite_path(url: str) -> Path:
+    """The file behind a ``sqlite:///path`` URL (or a plain path)."""
+    if "://" not in url:
+        return Path(url)
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise StoreError(f"unsupported store URL {url!r}: use sqlite:///path/to/newsstand.db")
+    return Path(unquote(parts.path))
+
+
+def open_store(url: str, *, lock: bool = True) -> Store:
+    """Open (creating and migrating as needed) the store at ``url``."""
+    return SQLiteStore(sqlite_path(url), lock=lock)
+
+
+class SQLiteStore:
+    """The SQLite implementation of the store."""
+
+    def __init__(self, path: Path, *, lock: bool = True) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._take_lock() if lock else None
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(
+                f"{path} is not a usable newsstand store ({exc}); move it away to start "
+                "a new one, or restore it from a backup"
+            ) from None
+
+    def _take_lock(self):
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the store's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise StoreBusy(
+                f"another newsstand process is using {self.path}; wait for it to finish"
+            ) from None
+        return handle
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} was written by a newer newsstand (schema {version}); upgrade"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self._db.close()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- feeds ---------------------------------------------------------------
+
+    def sync_feeds(self, feeds: Iterable[Feed]) -> None:
+        """Record the configured feeds; moving a feed to another place revises its entries."""
+        with self._transaction():
+            for feed in feeds:
+                row = self._db.execute(
+                    "SELECT id, category, source, channel FROM feeds WHERE key = ?", (feed.key,)
+                ).fetchone()
+                place = (feed.category, feed.source, feed.channel)
+                if row is None:
+                    self._db.execute(
+                        "INSERT INTO feeds (key, route, url, category, source, channel)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (feed.key, feed.route, feed.url, *place),
+                    )
+                elif tuple(row[1:]) != place:
+                    self._db.execute(
+                        "UPDATE feeds SET category = ?, source = ?, channel = ? WHERE id = ?",
+                        (*place, row[0]),
+                    )
+                    self._db.execute(
+                        "UPDATE entries SET revision = ? WHERE feed_id = ?",
+                        (self._next_revision(), row[0]),
+                    )
+
+    def validators(self, feed_key: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified last seen for a feed."""
+        row = self._db.execute(
+            "SELECT etag, last_modified FROM feeds WHERE key = ?", (feed_key,)
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def _feed_id(self, feed_key: str) -> int:
+        row = self._db.execute("SELECT id FROM feeds WHERE key = ?", (feed_key,)).fetchone()
+        if row is None:
+            raise KeyError(f"feed {feed_key!r} is not in the store; call sync_feeds first")
+        return row[0]
+
+    def _next_revision(self) -> int:
+        (value,) = self._db.execute(
+            "UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value"
+        ).fetchone()
+        return int(value)
+
+    # -- fetch results -----------------------------------------------------------
+
+    def record_fetch(
+        self,
+        feed: Feed,
+        fetched: Fetched,
+        entries: Sequence[Entry] | None,
+        *,
+        error: str | None = None,
+        title: str | None = None,
+        now: datetime | None = None,
+    ) -> Stored:
+        """Store a fetch: its entries (new or changed), the feed's health, a log line.
+
+        ``entries`` is None when there is nothing to store (a 304 or a failure); a failure
+        never deletes or alters stored entries. ``error`` overrides the fetch's own error
+        (for a body that could not be parsed).
+        """
+        now = now or datetime.now(UTC)
+        error = error or fetched.error
+        stored = Stored()
+        with self._transaction():
+            feed_id = self._feed_id(feed.key)
+            if entries:
+                stored = self._upsert(feed, feed_id, entries, now)
+            at = _iso(now)
+            if error is None:
+                self._db.execute(
+                    "UPDATE feeds SET last_attempt = ?, last_success = ?, last_status = ?,"
+                    " last_error = NULL, consecutive_failures = 0, fetched_url = ?,"
+                    " etag = ?, last_modified = ?, title = COALESCE(?, title) WHERE id = ?",
+                    (at, at, fetched.status, fetched.url, fetched.etag, fetched.last_modified,
+                     title, feed_id),
+                )
+            else:
+                self._db.execute(
+                    "UPDATE feeds SET last_attempt = ?, last_status = ?, last_error = ?,"
+                    " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
+                    (at, fetched.status, error, feed_id),
+                )
+            self._db.execute(
+                "INSERT INTO fetch_log (feed_id, at, url, status, etag, last_modified, error,"
+                " new, updated, bytes, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (feed_id, at, fetched.url, fetched.status, fetched.etag, fetched.last_modified,
+                 error, stored.new, stored.updated, len(fetched.body),
+                 int(fetched.elapsed * 1000)),
+            )
+        return stored
+
+    def _upsert(self, feed: Feed, feed_id: int, entries: Sequence[Entry], now: datetime) -> Stored:
+        known = {
+            row[0]: (row[1], row[2], row[3])
+            for row in self._db.execute(
+                "SELECT entry_id, digest, published, dated FROM entries WHERE feed_id = ?",
+                (feed_id,),
+            )
+        }
+        cutoff = now - timedelta(days=feed.keep_days) if feed.keep_days else None
+        new = updated = 0
+        revision = None
+        for entry in entries:
+            digest = _digest(entry)
+            old = known.get(entry.id)
+            if old is not None and old[0] == digest:
+                continue
+            if cutoff and entry.published and entry.published < cutoff:
+                continue  # older than retention keeps: not worth storing
+            revision = revision or self._next_revision()
+            # An item without a date keeps the time it was first seen, run after run.
+            published = _iso(entry.published) or (old[1] if old else _iso(now))
+            values = (entry.link, entry.title, entry.author, published,
+                      int(entry.published is not None), _iso(entry.updated), entry.content,
+                      entry.thumbnail, digest, revision)
+            if old is None:
+                self._db.execute(
+                    "INSERT INTO entries (link, title, author, published, dated, updated,"
+                    " content, thumbnail, digest, revision, feed_id, entry_id, uid, first_seen)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, feed_id, entry.id, entry_uid(feed.key, entry.id), _iso(now)),
+                )
+                new += 1
+            else:
+                self._db.execute(
+                    "UPDATE entries SET link = ?, title = ?, author = ?, published = ?,"
+                    " dated = ?, updated = ?, content = ?, thumbnail = ?, digest = ?,"
+                    " revision = ? WHERE feed_id = ? AND entry_id = ?",
+                    (*values, feed_id, entry.id),
+                )
+                updated += 1
+            known[entry.id] = (digest, published, entry.published is not None)
+        return Stored(new=new, updated=updated)
+
+    # -- retention -----------------------------------------------------------------
+
+    def apply_retention(self, feeds: Iterable[Feed], now: datetime | None = None) -> int:
+        """Delete entries past each feed's ``keep_days``/``keep_per_feed``; return the count."""
+        now = now or datetime.now(UTC)
+        removed = 0
+        with self._transaction():
+            for feed in feeds:
+                if not (feed.keep_days or feed.keep_per_feed):
+                    continue
+                feed_id = self._feed_id(feed.key)
+                if feed.keep_days:
+                    cutoff = _iso(now - timedelta(days=feed.keep_days))
+                    removed += self._db.execute(
+                        "DELETE FROM entries WHERE feed_id = ? AND published < ?",
+                        (feed_id, cutoff),
+                    ).rowcount
+                if feed.keep_per_feed:
+                    removed += self._db.execute(
+                        "DELETE FROM entries WHERE feed_id = ? AND id NOT IN (SELECT id FROM"
+                        " entries WHERE feed_id = ? ORDER BY published DESC, id DESC LIMIT ?)",
+                        (feed_id, feed_id, feed.keep_per_feed),
+                    ).rowcount
+            self._db.execute(
+                "DELETE FROM fetch_log WHERE at < ?",
+                (_iso(now - timedelta(days=FETCH_LOG_DAYS)),),
+            )
+        return removed
+
+    # -- reading for publishers -------------------------------------------------
+
+    def revisions(self, feed_keys: Iterable[str] | None = None) -> dict[str, int]:
+        """uid -> revision of every stored entry (of the given feeds, if named)."""
+        sql = "SELECT e.uid, e.revision FROM entries e"
+        if feed_keys is None:
+            return dict(self._db.execute(sql))
+        keys = list(feed_keys)
+        sql += " JOIN feeds f ON f.id = e.feed_id WHERE f.key IN (SELECT value FROM json_each(?))"
+        return dict(self._db.execute(sql, (_json_list(keys),)))
+
+    def items(self, uids: Iterable[str] | None = None) -> Iterator[Item]:
+        """Stored entries with their place, newest first (all of them, or the named ones)."""
+        sql = (
+            "SELECT e.uid, f.key, f.category, f.source, f.channel, e.entry_id, e.link, e.title,"
+            " e.author, e.published, e.updated, e.content, e.thumbnail, e.revision"
+            " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+        )
+        params: tuple = ()
+        if uids is not None:
+            sql += " WHERE e.uid IN (SELECT value FROM json_each(?))"
+            params = (_json_list(list(uids)),)
+        sql += " ORDER BY e.published DESC, e.id DESC"
+        for row in self._db.execute(sql, params):
+            yield Item(
+                uid=row[0], feed_key=row[1], category=row[2], source=row[3], channel=row[4],
+                entry=Entry(id=row[5], link=row[6], title=row[7], author=row[8],
+                            published=_dt(row[9]), updated=_dt(row[10]), content=row[11],
+                            thumbnail=row[12]),
+                revision=row[13],
+            )
+
+    def outputs(self, target: str) -> dict[str, Output]:
+        """What a publisher wrote before: uid -> Output."""
+        return {
+            row[0]: Output(*row)
+            for row in self._db.execute(
+                "SELECT uid, path, revision, digest FROM outputs WHERE target = ?", (target,)
+            )
+        }
+
+    def save_outputs(self, target: str, written: Iterable[Output], removed: Iterable[str]) -> None:
+        """Record files written (or confirmed) and forget removed ones, in one transaction."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO outputs (target, uid, path, revision, digest)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(target, o.uid, o.path, o.revision, o.digest) for o in written],
+            )
+            self._db.executemany(
+                "DELETE FROM outputs WHERE target = ? AND uid = ?",
+                [(target, uid) for uid in removed],
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- health ---------------------------------------------------------------------
+
+    def feed_health(self) -> list[dict[str, object]]:
+        """One row per feed: last attempt and success, failures, status, stored entries."""
+        cursor = self._db.execute(
+            "SELECT f.key, f.category, f.source, f.channel, f.last_attempt, f.last_success,"
+            " f.last_status, f.last_error, f.consecutive_failures,"
+            " (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries"
+            " FROM feeds f ORDER BY f.category, f.source, f.channel"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def integrity_check(self) -> str:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _json_list(values: list[str]) -> str:
+    return json.dumps(values)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+Store = SQLiteStore
+
+__all__ = [
+    "MIGRATIONS", "SQLiteStore", "Store", "StoreBusy", "StoreError", "Stored",
+    "entry_uid", "open_store", "sqlite_path",
+]

@@ -1,0 +1,97 @@
+"""store: a real SQLite file."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newsstand.model import Entry, Feed, Fetched
+from newsstand.store import MIGRATIONS, StoreBusy, StoreError, open_store
+
+FEED = Feed(key="/f", route="/f", url=None, category="c", source="s", channel="ch")
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+OK = Fetched(feed_key="/f", url="http://x/f", status=200, body=b"x", etag='"e1"')
+
+
+def entry(i: int, *, published: datetime | None = T0, content: str = "<p>x</p>") -> Entry:
+    return Entry(id=f"id{i}", link=f"https://e.com/{i}", title=f"t{i}", author=None,
+                 published=published, updated=None, content=content, thumbnail=None)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with open_store(f"sqlite:///{tmp_path}/s/newsstand.db") as s:
+        s.sync_feeds([FEED])
+        yield s
+
+
+def test_new_updated_unchanged(store) -> None:
+    assert store.record_fetch(FEED, OK, [entry(1), entry(2)]) .new == 2
+    again = store.record_fetch(FEED, OK, [entry(1), entry(2, content="<p>changed</p>")])
+    assert (again.new, again.updated) == (0, 1)
+    assert store.validators("/f") == ('"e1"', None)
+    items = {i.entry.id: i for i in store.items()}
+    assert items["id2"].entry.content == "<p>changed</p>"
+    assert items["id2"].revision > items["id1"].revision
+
+
+def test_undated_items_keep_first_seen(store) -> None:
+    store.record_fetch(FEED, OK, [entry(1, published=None)], now=T0)
+    store.record_fetch(FEED, OK, [entry(1, published=None, content="<p>new</p>")],
+                       now=T0 + timedelta(days=3))
+    (item,) = store.items()
+    assert item.entry.published == T0 and item.entry.content == "<p>new</p>"
+
+
+def test_failure_keeps_entries(store) -> None:
+    store.record_fetch(FEED, OK, [entry(1)])
+    failed = Fetched(feed_key="/f", url="http://x/f", status=500, error="HTTP 500")
+    store.record_fetch(FEED, failed, None)
+    assert [i.entry.id for i in store.items()] == ["id1"]
+    (health,) = store.feed_health()
+    assert health["consecutive_failures"] == 1 and health["last_error"] == "HTTP 500"
+    assert health["entries"] == 1
+
+
+def test_retention(store) -> None:
+    feed = dataclasses.replace(FEED, keep_per_feed=2)
+    store.record_fetch(feed, OK, [entry(i, published=T0 + timedelta(days=i)) for i in range(5)])
+    assert store.apply_retention([feed]) == 3
+    assert sorted(i.entry.id for i in store.items()) == ["id3", "id4"]
+    by_age = dataclasses.replace(FEED, keep_days=10)
+    assert store.apply_retention([by_age], now=T0 + timedelta(days=13.5)) == 1
+    assert [i.entry.id for i in store.items()] == ["id4"]
+
+
+def test_moving_a_feed_revises_its_items(store) -> None:
+    store.record_fetch(FEED, OK, [entry(1)])
+    before = store.revisions()
+    store.sync_feeds([dataclasses.replace(FEED, category="other")])
+    (item,) = store.items()
+    assert item.category == "other" and item.revision > before[item.uid]
+
+
+def test_schema_version(tmp_path: Path) -> None:
+    import sqlite3
+
+    with open_store(str(tmp_path / "a.db")):
+        pass
+    assert sqlite3.connect(tmp_path / "a.db").execute("PRAGMA user_version").fetchone()[0] == len(
+        MIGRATIONS
+    )
+
+
+def test_corrupt_store_is_named_never_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="bad.db"):
+        open_store(str(path))
+    assert path.read_bytes() == b"this is not a database" * 100
+
+
+def test_second_process_is_refused(tmp_path: Path) -> None:
+    with open_store(str(tmp_path / "a.db")), pytest.raises(StoreBusy, match="another"):
+        open_store(str(tmp_path / "a.db"))
