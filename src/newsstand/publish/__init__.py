@@ -1,0 +1,1 @@
+"""Publishers: turn stored items into files (Hexo posts; the static site later)."""

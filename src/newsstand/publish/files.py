@@ -1,0 +1,98 @@
+"""Disk writes a user relies on: atomic, idempotent, and only ever to our own files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+# Characters no path segment may hold: separators, controls, and what Windows, URLs
+# (Hexo permalinks) or shells make trouble of.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*#%\u2028\u2029]')
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` of UTF-8, never inside a character."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", "ignore")
+
+
+def safe_segment(text: str, *, max_bytes: int = 200, fallback: str = "untitled") -> str:
+    """A readable file or folder name made from ``text`` that cannot escape or hide.
+
+    No separators, ``..``, controls or reserved characters; no leading dot or
+    underscore (Hexo skips such files); no trailing dot or space; not a reserved
+    Windows device name; at most ``max_bytes`` of UTF-8.
+    """
+    name = unicodedata.normalize("NFC", text)
+    name = " ".join(_UNSAFE.sub(" ", name).split())
+    name = name.lstrip("._ ")
+    name = truncate_utf8(name, max_bytes).rstrip(". ")
+    if not name:
+        name = fallback
+    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
+        name = truncate_utf8(name, max_bytes - 1) + "_"
+    return name
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Returns False, touching nothing, when the file already holds exactly these bytes:
+    a run with nothing new leaves every file (and its mtime) as it was.
+    """
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return True
+
+
+def remove_own(root: Path, relpath: str, expected_digest: str) -> bool:
+    """Delete a file we wrote, unless someone changed it since; prune emptied folders.
+
+    Returns True when the file is gone (or was already).
+    """
+    path = root / relpath
+    try:
+        if digest(path.read_bytes()) != expected_digest:
+            return False
+        path.unlink()
+    except FileNotFoundError:
+        return True
+    parent = path.parent
+    while parent != root and root in parent.parents:
+        try:
+            parent.rmdir()  # only succeeds when empty
+        except OSError:
+            break
+        parent = parent.parent
+    return True

@@ -1,0 +1,213 @@
+"""Hexo posts: every stored item as ``<dir>/<category>/<source>/<channel>/<title>-<id>.md``.
+
+The format is the contract of ``acceptance/seed-post.md``: front matter whose first keys
+are ``title, categories, headimg, author, comments, date, thumbnail`` (written by a YAML
+emitter, never by string formatting), then the item's HTML inside one ``<div>``, with
+every character that Hexo's Nunjucks or Markdown would act on written as an entity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path, PurePosixPath
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from ..model import Item, Output, Post
+from .files import digest, remove_own, safe_segment, write_atomic
+
+TARGET = "hexo"
+FORMAT_VERSION = "1"  # bump when the rendered bytes change for the same input
+ID_LENGTH = 8
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TAGS = re.compile(r"<[^>]*>")
+_BLANK_LINES = re.compile(r"\n[ \t\f\v]*(?=\n)")
+_PRE = re.compile(r"<pre\b.*?</pre\s*>", re.IGNORECASE | re.DOTALL)
+# Nunjucks reads {{ }}, {% %} and {# #}; Hexo's code-block filter reads ``` fences.
+_ESCAPES = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;"})
+
+try:  # the C emitter, when PyYAML was built with libyaml
+    _BaseDumper = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover
+    _BaseDumper = yaml.SafeDumper  # type: ignore[misc]
+
+
+class _Quoted(str):
+    """A string written single-quoted, as the seed writes titles and image URLs."""
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    pass
+
+
+_Dumper.add_representer(
+    _Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), "'")
+)
+
+
+def display_title(item: Item) -> str:
+    """The item's title; for an untitled item, the first words of its text, then its date."""
+    title = _CONTROL.sub("", item.entry.title).strip()
+    if title:
+        return title
+    words = " ".join(_TAGS.sub(" ", item.entry.content).split())
+    if words:
+        return words[:60] + ("…" if len(words) > 60 else "")
+    published = item.entry.published
+    return published.strftime("%Y-%m-%d %H:%M") if published else "untitled"
+
+
+def post_folder(item: Item) -> str:
+    return "/".join(safe_segment(part) for part in (item.category, item.source, item.channel))
+
+
+def post_filename(title: str, uid: str, id_length: int = ID_LENGTH) -> str:
+    suffix = f"-{uid[:id_length]}.md"
+    return safe_segment(title, max_bytes=200 - len(suffix.encode())) + suffix
+
+
+def format_date(value: datetime, tz: ZoneInfo, style: str) -> str:
+    local = value.astimezone(tz)
+    if style == "rfc822":  # the seed's style: "Thu, 01 Apr 2021 00:12:07 GMT"
+        if not local.utcoffset():
+            return format_datetime(value.astimezone(UTC), usegmt=True)
+        return format_datetime(local)
+    return local.isoformat(timespec="seconds")
+
+
+def post_body(html: str) -> str:
+    """The item HTML as one raw-HTML Markdown block that Hexo passes through untouched.
+
+    A blank line would end the HTML block (and indented lines after it would become code
+    blocks), so blank lines go; newlines inside ``<pre>`` become ``&#10;`` so that code
+    keeps its lines. Only white space changes, besides the entity escapes.
+    """
+    html = _CONTROL.sub("", html.replace("\r\n", "\n").replace("\r", "\n"))
+    html = _PRE.sub(lambda m: m.group(0).replace("\n", "&#10;"), html)
+    html = _BLANK_LINES.sub("", html).strip()
+    return f"<div>\n{html.translate(_ESCAPES)}\n</div>\n"
+
+
+def render_post(item: Item, *, tz: ZoneInfo, date_style: str, filename: str | None = None) -> Post:
+    entry = item.entry
+    title = display_title(item)
+    front: dict[str, object] = {
+        "title": _Quoted(title),
+        "categories": [item.category, item.source, item.channel],
+    }
+    if entry.thumbnail:
+        front["headimg"] = _Quoted(entry.thumbnail)
+    front["author"] = _CONTROL.sub("", entry.author or "").strip() or item.source
+    front["comments"] = False
+    assert entry.published is not None, "stored items always have a date"
+    front["date"] = format_date(entry.published, tz, date_style)
+    if entry.thumbnail:
+        front["thumbnail"] = _Quoted(entry.thumbnail)
+    if entry.updated and entry.updated != entry.published:
+        front["updated"] = format_date(entry.updated, tz, date_style)
+    if entry.link:
+        front["link"] = entry.link
+    matter = yaml.dump(
+        front, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1 << 30,
+        default_flow_style=False,
+    )
+    path = f"{post_folder(item)}/{filename or post_filename(title, item.uid)}"
+    return Post(path=path, text=f"---\n{matter}---\n\n{post_body(entry.content)}",
+                uid=item.uid, revision=item.revision)
+
+
+@dataclass
+class PublishResult:
+    """What a publish changed, and the manifest to remember."""
+
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    outputs: list[Output] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # uids no longer published
+    problems: list[str] = field(default_factory=list)  # left alone, one line each
+    errors: list[str] = field(default_factory=list)  # could not write, one line each
+
+
+class HexoPublisher:
+    """Keeps ``dir`` in step with the store: one post per stored item, nothing else touched."""
+
+    target = TARGET
+
+    def __init__(self, directory: Path, *, tz: ZoneInfo, date_style: str = "iso") -> None:
+        self.dir = directory
+        self.tz = tz
+        self.date_style = date_style
+        self.fingerprint = hashlib.sha1(
+            f"{FORMAT_VERSION}\0{tz}\0{date_style}".encode()
+        ).hexdigest()
+
+    def stale(
+        self, revisions: Mapping[str, int], previous: Mapping[str, Output], fresh: bool
+    ) -> list[str]:
+        """uids whose post must be rendered: new, changed, missing, or written otherwise."""
+        return [
+            uid
+            for uid, revision in revisions.items()
+            if not fresh
+            or (out := previous.get(uid)) is None
+            or out.revision != revision
+            or not (self.dir / out.path).is_file()
+        ]
+
+    def publish(
+        self,
+        items: Iterable[Item],
+        previous: Mapping[str, Output],
+        gone: Iterable[str],
+        on_post: Callable[[], None] | None = None,
+    ) -> PublishResult:
+        """Write ``items`` (the stale ones) and remove the posts of ``gone`` uids."""
+        result = PublishResult()
+        owners = {out.path: uid for uid, out in previous.items()}
+        for item in items:
+            old = previous.get(item.uid)
+            name = PurePosixPath(old.path).name if old else None
+            post = render_post(item, tz=self.tz, date_style=self.date_style, filename=name)
+            if owners.setdefault(post.path, item.uid) != item.uid:  # short ids collided
+                name = post_filename(display_title(item), item.uid, id_length=len(item.uid))
+                post = render_post(item, tz=self.tz, date_style=self.date_style, filename=name)
+                owners[post.path] = item.uid
+            data = post.text.encode("utf-8")
+            target = self.dir / post.path
+            ours = old is not None and old.path == post.path
+            try:
+                if not ours and target.exists() and target.read_bytes() != data:
+                    result.problems.append(
+                        f"{target}: a file newsstand did not write is in the way; left alone"
+                    )
+                    continue
+                if write_atomic(target, data):
+                    result.written += 1
+                else:
+                    result.unchanged += 1
+            except OSError as exc:
+                result.errors.append(f"cannot write {target}: {exc.strerror or exc}")
+                continue
+            if old and not ours:
+                remove_own(self.dir, old.path, old.digest)  # the item moved folder
+            result.outputs.append(Output(item.uid, post.path, item.revision, digest(data)))
+            if on_post:
+                on_post()
+        for uid in gone:
+            old = previous[uid]
+            if remove_own(self.dir, old.path, old.digest):
+                result.removed += 1
+            else:
+                result.problems.append(
+                    f"{self.dir / old.path}: changed since newsstand wrote it; not removed"
+                )
+            result.forgotten.append(uid)
+        return result
