@@ -17,7 +17,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from .model import Entry, Feed, Fetched, Item, Output
 
@@ -131,13 +131,13 @@ def _digest(entry: Entry) -> str:
 
 
 def sqlite_path(url: str) -> Path:
-    """The file behind a ``sqlite:///path`` URL (or a plain path)."""
+    """The file behind a ``sqlite:///path`` URL (four slashes for an absolute path)."""
     if "://" not in url:
         return Path(url)
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite":
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
         raise StoreError(f"unsupported store URL {url!r}: use sqlite:///path/to/newsstand.db")
-    return Path(unquote(parts.path))
+    return Path(unquote(url[len(prefix):]))
 
 
 def open_store(url: str, *, lock: bool = True) -> Store:
