@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import write_config
 
 from newsstand.config import Config, load_config
 from newsstand.demo.server import FeedServer
-
-from helpers import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

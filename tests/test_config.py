@@ -337,7 +337,7 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
         ),
         pytest.param(
             '[output.hexo]\ndate_format = "rfc882"\n',
-            "newsstand.toml:2: [output.hexo] date_format: expected 'iso' or 'rfc822', "
+            "newsstand.toml:2: [output.hexo] date_format: expected 'iso', 'rfc822' or 'local', "
             "got 'rfc882' (did you mean 'rfc822'?)",
             id="bad choice",
         ),

@@ -7,12 +7,12 @@ import socket
 import time
 from http.server import BaseHTTPRequestHandler
 
+from helpers import rss
+
 from newsstand.config import FetchConfig, RSSHubConfig
 from newsstand.demo.server import FeedServer, Resource
 from newsstand.fetch import Fetcher, Request, feed_urls
 from newsstand.model import Feed
-
-from helpers import rss
 
 FEED = rss([{"title": "a", "guid": "1"}])
 

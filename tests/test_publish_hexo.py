@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from newsstand.model import Entry, Item
 from newsstand.publish.files import safe_segment
-from newsstand.store import entry_uid
 from newsstand.publish.hexo import HexoPublisher, post_body, render_post
+from newsstand.store import entry_uid
 
 WHEN = datetime(2021, 4, 1, 0, 12, 7, tzinfo=UTC)
 HOSTILE_TITLES = [

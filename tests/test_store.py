@@ -87,7 +87,7 @@ def test_schema_version(tmp_path: Path) -> None:
 def test_corrupt_store_is_named_never_replaced(tmp_path: Path) -> None:
     path = tmp_path / "bad.db"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="bad.db"):
+    with pytest.raises(StoreError, match=r"bad\.db"):
         open_store(str(path))
     assert path.read_bytes() == b"this is not a database" * 100
 

@@ -50,7 +50,7 @@ DEFAULT_USER_AGENT = f"newsstand/{__version__} (+https://github.com/newsstand)"
 DEFAULT_DB = ".newsstand/newsstand.db"
 DEFAULT_POSTS = "source/_posts"
 SQLITE_PREFIX = "sqlite:///"
-DATE_FORMATS = ("iso", "rfc822")
+DATE_FORMATS = ("iso", "rfc822", "local")
 
 
 class ConfigError(Exception):
@@ -129,7 +129,7 @@ class FetchConfig:
 class HexoConfig:
     enabled: bool = True
     dir: Path = Path(DEFAULT_POSTS)  # from a file: always absolute
-    date_format: str = "iso"  # "iso" or "rfc822"
+    date_format: str = "iso"  # "iso", "rfc822" or "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +320,7 @@ def _timezone(v: str, _: _Ctx) -> str:
 def _choice(*choices: str) -> Check:
     def check(v: str, _: _Ctx) -> str:
         if v not in choices:
-            listed = " or ".join(repr(c) for c in choices)
+            listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
             raise _Bad(f"expected {listed}, got {v!r}{_suggest(v, choices)}")
         return v
 

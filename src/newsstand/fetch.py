@@ -159,7 +159,8 @@ class Fetcher:
         try:
             async with asyncio.timeout(self.config.timeout):
                 async with self._session.get(
-                    url, headers=headers, max_redirects=MAX_REDIRECTS + 1  # aiohttp counts the last hop
+                    # aiohttp counts the final response as a hop too
+                    url, headers=headers, max_redirects=MAX_REDIRECTS + 1
                 ) as response:
                     return await self._handle(url, request, response)
         except _Failure:

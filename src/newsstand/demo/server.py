@@ -6,6 +6,7 @@ route may be a callable for behaviour a test needs (errors, slowness, redirects)
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import threading
@@ -41,12 +42,13 @@ Handler = Callable[[BaseHTTPRequestHandler], "Resource | None"]
 class FeedServer:
     """``with FeedServer({"/feed": Resource(b"...")}) as server: server.url("/feed")``"""
 
-    def __init__(self, routes: dict[str, Resource | Handler] | None = None) -> None:
+    def __init__(self, routes: dict[str, Resource | Handler] | None = None, *,
+                 port: int = 0) -> None:
         self.routes: dict[str, Resource | Handler] = dict(routes or {})
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -117,10 +119,8 @@ class FeedServer:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def _not_modified(self, resource: Resource) -> bool:
                 etag = self.headers.get("If-None-Match")

@@ -74,7 +74,12 @@ def post_filename(title: str, uid: str, id_length: int = ID_LENGTH) -> str:
 
 
 def format_date(value: datetime, tz: ZoneInfo, style: str) -> str:
+    """``iso``: with offset (right in Hexo whose _config.yml has no ``timezone``);
+    ``rfc822``: the reference script's style; ``local``: wall-clock time in ``tz`` with no
+    offset, for Hexo sites whose ``timezone`` is set (Hexo then ignores offsets)."""
     local = value.astimezone(tz)
+    if style == "local":
+        return local.strftime("%Y-%m-%d %H:%M:%S")
     if style == "rfc822":  # the seed's style: "Thu, 01 Apr 2021 00:12:07 GMT"
         if not local.utcoffset():
             return format_datetime(value.astimezone(UTC), usegmt=True)

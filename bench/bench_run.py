@@ -1,0 +1,130 @@
+"""Benchmark: `newsstand run` over N synthetic RSSHub-like feeds served from 127.0.0.1.
+
+Each feed holds 20 items of ~4 KB Chinese HTML with 3 images. Times a run from a cold
+store, then a second run with nothing new, each as a real `newsstand run` subprocess;
+peak RSS is sampled over the whole process tree (main process plus parse workers).
+
+    python bench/bench_run.py --feeds 500
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from newsstand.demo.server import FeedServer, Resource
+
+WORDS = (
+    "先进制造业", "集聚中心", "战略性新兴产业", "重点项目", "总投资", "数字经济",
+    "高质量发展", "国际航运",
+    "物流中心", "金融", "贸易", "自由贸易试验区", "新能源汽车", "产业链", "创新策源", "市场",
+    "投资者", "央行", "利率", "股市", "债券", "基金", "消费", "出口",
+    "制造", "科技", "人工智能", "芯片", "半导体", "数据",
+)
+
+
+def paragraph(rng: random.Random) -> str:
+    return "<p>" + "，".join("".join(rng.choices(WORDS, k=4)) for _ in range(9)) + "。</p>"
+
+
+def item(rng: random.Random, feed: int, n: int) -> str:
+    images = "".join(
+        f'<p><img src="https://img.example.com/{feed}/{n}/{k}.jpg" alt="图{k}"></p>'
+        for k in range(3)
+    )
+    body = images[: len(images) // 3] + "".join(paragraph(rng) for _ in range(10)) + images
+    day = 1 + (feed + n) % 28
+    return (
+        f"<item><title><![CDATA[{''.join(rng.choices(WORDS, k=5))} 第{n}号]]></title>"
+        f"<description><![CDATA[{body}]]></description>"
+        f"<pubDate>Mon, {day:02d} Jan 2024 {n % 24:02d}:{feed % 60:02d}:00 GMT</pubDate>"
+        f"<guid isPermaLink=\"false\">https://news.example.com/{feed}/{n}</guid>"
+        f"<link>https://news.example.com/{feed}/{n}.html</link></item>"
+    )
+
+
+def feed(index: int, items: int) -> bytes:
+    rng = random.Random(index)
+    body = "".join(item(rng, index, n) for n in range(items))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title><![CDATA[频道{index}]]></title><link>https://news.example.com/{index}</link>"
+        "<description>RSSHub-like</description><generator>RSSHub</generator>"
+        f"{body}</channel></rss>"
+    ).encode()
+
+
+def measure(cmd: list[str]) -> tuple[float, float, dict]:
+    """Wall time, peak RSS of the process tree (MB), and the JSON summary."""
+    peak = 0
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    root = psutil.Process(proc.pid)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        sys.exit(f"newsstand run failed ({proc.returncode}):\n{err.decode()}")
+    return wall, peak / 1048576, json.loads(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--items", type=int, default=20)
+    args = parser.parse_args()
+
+    documents = {f"/bench/{i}": feed(i, args.items) for i in range(args.feeds)}
+    size = sum(len(d) for d in documents.values()) / len(documents) / 1024
+    with FeedServer({p: Resource(d) for p, d in documents.items()}) as server, \
+            tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "newsstand.toml"
+        lines = [f'[rsshub]\ninstances = ["{server.base}"]\n']
+        for i in range(args.feeds):
+            lines.append(f'[[feeds]]\nroute = "/bench/{i}"\ncategory = "分类{i % 10}"\n'
+                         f'source = "来源{i % 100}"\nchannel = "频道{i}"\n')
+        config.write_text("\n".join(lines), encoding="utf-8")
+        cmd = [sys.executable, "-m", "newsstand.cli", "run", "--json", "--config", str(config)]
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        print(f"feeds: {args.feeds} x {args.items} items, {size:.0f} KB per feed on average")
+        for name in ("first run (cold store)", "second run (nothing new)"):
+            wall, peak, summary = measure(cmd)
+            entries = summary["entries"]["new"] + summary["entries"]["updated"]
+            print(f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
+                  f"{summary['feeds']['ok']}/{summary['feeds']['total']} feeds ok, "
+                  f"{entries} entries stored ({entries / wall:.0f}/s), "
+                  f"{summary['posts']['written']} posts written")
+        main_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"largest single process: {main_peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

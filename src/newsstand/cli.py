@@ -1,0 +1,238 @@
+"""The command line: commands, progress, exit codes — nothing else.
+
+Exit codes: 0 the run completed (failed feeds are reported, not fatal); 1 the run could
+not complete; 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, pipeline
+from .config import CONFIG_NAME, Config, ConfigError, find_config, load_config, starter_config
+from .store import StoreError
+
+log = logging.getLogger("newsstand")
+
+
+class Exit:
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def common(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--config, --verbose and --json, accepted after the command name."""
+
+    @click.option("-c", "--config", "config_path", type=click.Path(path_type=Path),
+                  help=f"Config file (default: ./{CONFIG_NAME}).")
+    @click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Print a machine-readable summary on stdout instead of tables.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, config_path: Path | None, verbose: bool, as_json: bool,
+                **kwargs: Any) -> Any:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
+        )
+        try:
+            return command(*args, config_path=config_path, as_json=as_json, **kwargs)
+        except ConfigError as exc:
+            _fail(str(exc), Exit.USAGE)
+        except StoreError as exc:
+            _fail(str(exc), Exit.FAILED)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
+def _load(config_path: Path | None) -> Config:
+    return load_config(find_config(config_path, Path.cwd()))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsstand")
+def main() -> None:
+    """newsstand: RSSHub routes and feeds in, a news portal out.
+
+    Fetches every feed in newsstand.toml politely and concurrently, keeps their history
+    in a store, sanitises their HTML, and publishes Hexo posts.
+    Start with `newsstand demo` (offline) or `newsstand init`.
+    """
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@common
+def init(config_path: Path | None, as_json: bool, force: bool) -> None:
+    """Write a commented starter newsstand.toml."""
+    path = config_path or Path.cwd() / CONFIG_NAME
+    if path.exists() and not force:
+        _fail(f"{path} already exists (use --force to overwrite it)", Exit.USAGE)
+    path.write_text(starter_config(), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps({"written": str(path)}))
+        return
+    click.echo(f"Wrote {path}.")
+    click.echo("Edit its [[feeds]], then run `newsstand run`.")
+
+
+@main.command()
+@common
+def fetch(config_path: Path | None, as_json: bool) -> None:
+    """Fetch every enabled feed and store new and changed items (no publishing)."""
+    _execute(_load(config_path), as_json, do_fetch=True, do_publish=False)
+
+
+@main.command()
+@common
+def publish(config_path: Path | None, as_json: bool) -> None:
+    """Write the Hexo posts of every stored item (no fetching)."""
+    _execute(_load(config_path), as_json, do_fetch=False, do_publish=True)
+
+
+@main.command()
+@common
+def run(config_path: Path | None, as_json: bool) -> None:
+    """Fetch, store and publish: the whole job."""
+    _execute(_load(config_path), as_json, do_fetch=True, do_publish=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path), default="newsstand-demo")
+@common
+def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
+    """Run the whole pipeline offline over sample feeds served from 127.0.0.1.
+
+    Writes DIRECTORY/newsstand.toml, the store and the Hexo posts into DIRECTORY
+    (default: ./newsstand-demo).
+    """
+    from .demo import sample
+
+    if config_path is not None:
+        _fail("demo writes its own config; --config does not apply", Exit.USAGE)
+    with sample.demo_server() as server:
+        path = sample.write_demo_config(directory, server.base)
+        if not as_json:
+            click.echo(f"Serving sample feeds at {server.base}; config: {path}", err=True)
+        config = load_config(path)
+        summary = _execute(config, as_json, do_fetch=True, do_publish=True, exit_after=False)
+    if not as_json:
+        posts = config.hexo.dir
+        count = sum(1 for _ in posts.rglob("*.md")) if posts.exists() else 0
+        click.echo(f"\nDone. {count} Hexo posts are in {posts}")
+        click.echo(f"Run it again with: newsstand run --config {path}  (serve the feeds first)")
+    sys.exit(Exit.OK if summary.complete else Exit.FAILED)
+
+
+# -- running and reporting ------------------------------------------------------------
+
+
+def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
+             exit_after: bool = True) -> pipeline.RunSummary:
+    with _progress(enabled=not as_json) as progress:
+        summary = pipeline.run(config, do_fetch=do_fetch, do_publish=do_publish,
+                               progress=progress)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
+    if exit_after:
+        sys.exit(Exit.OK if summary.complete else Exit.FAILED)
+    return summary
+
+
+class _progress:
+    """A progress bar on a terminal, plain lines on stderr otherwise, nothing for --json."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> pipeline.Progress | None:
+        if not self.enabled:
+            return None
+        if self.tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[line]}", style="dim"),
+                console=Console(stderr=True), transient=True,
+            )
+            self._bar.start()
+        return self.update
+
+    def update(self, phase: str, done: int, total: int, line: str) -> None:
+        if self._bar is None:
+            if line:
+                click.echo(f"[{done}/{total}] {line}", err=True)
+            elif phase == "publish" and done == total:
+                click.echo(f"published {total} posts", err=True)
+            return
+        if phase not in self._tasks:
+            self._tasks[phase] = self._bar.add_task(phase, total=total, line="")
+        self._bar.update(self._tasks[phase], completed=done, total=total, line=line[:60])
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _print_summary(summary: pipeline.RunSummary) -> None:
+    data = summary.to_json()
+    feeds, entries, posts = data["feeds"], data["entries"], data["posts"]
+    rows = [
+        ("feeds", f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"),
+        ("entries", f"{entries['new']} new, {entries['updated']} updated"
+                    + (f", {entries['removed_by_retention']} removed by retention"
+                       if entries["removed_by_retention"] else "")),
+        ("posts", f"{posts['written']} written, {posts['unchanged']} unchanged,"
+                  f" {posts['removed']} removed"),
+        ("time", f"{summary.elapsed:.2f} s"),
+    ]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="newsstand run", show_header=False)
+        for name, value in rows:
+            table.add_row(name, value)
+        console = Console()
+        console.print(table)
+        if summary.failed:
+            failures = Table("failed feed", "reason", title="Failures")
+            for report in summary.failed:
+                failures.add_row(report.feed_key, report.error or "")
+            console.print(failures)
+    else:
+        for name, value in rows:
+            click.echo(f"{name:<8} {value}")
+        for report in summary.failed:
+            click.echo(f"failed   {report.feed_key}: {report.error}")
+    for problem in posts["problems"]:
+        click.echo(f"warning: {problem}", err=True)
+    for error in posts["errors"]:
+        click.echo(f"error: {error}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,110 @@
+"""The command line as a user meets it: real subprocesses, exit codes, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from helpers import rss, write_config
+
+from newsstand.demo.server import Resource
+
+EXE = [sys.executable, "-m", "newsstand.cli"]
+
+
+def newsstand(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([*EXE, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = newsstand("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("init", "fetch", "publish", "run", "demo"):
+        assert command in result.stdout
+
+
+def test_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
+    result = newsstand("init", cwd=tmp_path)
+    assert result.returncode == 0 and (tmp_path / "newsstand.toml").exists()
+    assert "/sina/finance" in (tmp_path / "newsstand.toml").read_text("utf-8")
+    again = newsstand("init", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_config_errors_exit_2_with_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "newsstand.toml").write_text(
+        '[site]\ntitle = "x"\n\n[[feeds]]\nurl = "https://e.com/feed"\ncategroy = "c"\n'
+        'source = "s"\n', encoding="utf-8")
+    result = newsstand("run", cwd=tmp_path)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "newsstand.toml:6" in line and "'category'" in line
+
+
+def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
+    result = newsstand("run", cwd=tmp_path)
+    assert result.returncode == 2 and "newsstand init" in result.stderr
+
+
+def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) -> None:
+    server.routes["/ok"] = Resource(rss([{"title": "中文标题", "guid": "1",
+                                          "date": "Thu, 01 Apr 2021 00:12:07 GMT"}]))
+    path = write_config(tmp_path, [
+        {"url": server.url("/ok"), "category": "新闻", "source": "源"},
+        {"url": server.url("/missing"), "category": "新闻", "source": "坏"},
+    ], fetch={"retries": 0})
+    result = newsstand("run", "--json", "--config", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["feeds"] == {
+        "total": 2, "ok": 1, "failed": 1,
+        "failures": [{"feed": server.url("/missing"), "url": server.url("/missing"),
+                      "status": 404, "reason": summary["feeds"]["failures"][0]["reason"]}],
+    }
+    assert "404" in summary["feeds"]["failures"][0]["reason"]
+    assert summary["entries"]["new"] == 1 and summary["posts"]["written"] == 1
+    again = json.loads(newsstand("run", "--json", "-c", str(path), cwd=tmp_path).stdout)
+    assert again["posts"]["written"] == 0 and again["entries"]["new"] == 0
+
+
+def test_plain_output_when_not_a_terminal(tmp_path: Path, server) -> None:
+    server.routes["/ok"] = Resource(rss([{"title": "t", "guid": "1"}]))
+    write_config(tmp_path, [{"url": server.url("/ok"), "category": "c", "source": "s"}])
+    result = newsstand("run", "--verbose", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[1/1] ok" in result.stderr
+    assert "feeds    1 total, 1 ok, 0 failed" in result.stdout
+    fetch_only = newsstand("fetch", cwd=tmp_path)
+    publish_only = newsstand("publish", cwd=tmp_path)
+    assert fetch_only.returncode == 0 and publish_only.returncode == 0
+
+
+def test_corrupt_store_exits_1_naming_the_file(tmp_path: Path, server) -> None:
+    server.routes["/ok"] = Resource(rss([{"title": "t", "guid": "1"}]))
+    write_config(tmp_path, [{"url": server.url("/ok"), "category": "c", "source": "s"}])
+    store = tmp_path / ".newsstand" / "newsstand.db"
+    store.parent.mkdir()
+    store.write_bytes(b"garbage" * 1000)
+    result = newsstand("run", cwd=tmp_path)
+    assert result.returncode == 1 and "newsstand.db" in result.stderr
+
+
+def test_demo_runs_offline(tmp_path: Path) -> None:
+    result = newsstand("demo", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Hexo posts are in" in result.stdout
+    posts = list((tmp_path / "demo" / "source" / "_posts").rglob("*.md"))
+    assert len(posts) >= 15
+    categories = {tuple(yaml.safe_load(p.read_text("utf-8").split("---")[1])["categories"])
+                  for p in posts}
+    assert ("金融", "示例财经", "示例财经－国内") in categories
+    gbk = [p for p in posts if "示例日报" in p.parts]
+    assert gbk and all("\ufffd" not in p.read_text("utf-8") for p in gbk)
+    rerun = newsstand("demo", str(tmp_path / "demo"), "--json", cwd=tmp_path)
+    assert rerun.returncode == 0 and json.loads(rerun.stdout)["posts"]["written"] == 0
