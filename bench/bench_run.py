@@ -121,7 +121,8 @@ def main() -> None:
             print(f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
                   f"{summary['feeds']['ok']}/{summary['feeds']['total']} feeds ok, "
                   f"{entries} entries stored ({entries / wall:.0f}/s), "
-                  f"{summary['posts']['written']} posts written")
+                  f"{summary['posts']['written']} posts written; in-process phases "
+                  f"{summary['phase_seconds']}")
         main_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"largest single process: {main_peak:.0f} MB")
 

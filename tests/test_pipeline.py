@@ -102,3 +102,15 @@ def test_many_feeds_at_once(server, make_config) -> None:
     summary = pipeline.run(config)
     assert all(r.ok for r in summary.feeds) and sum(r.new for r in summary.feeds) == 36
     assert len(posts(config.hexo.dir)) == 36
+
+
+def test_changed_settings_rewrite_every_post(server, make_config) -> None:
+    server.routes["/a"] = Resource(rss(items(3)))
+    feeds = [{"url": server.url("/a"), "category": "c", "source": "s"}]
+    pipeline.run(make_config(feeds))
+    config = make_config(feeds, output__hexo={"date_format": "rfc822"})
+    summary = pipeline.run(config)
+    assert summary.feeds[0].status == 304 and summary.published.written == 3
+    for post in config.hexo.dir.rglob("*.md"):
+        assert "\ndate: Mon, 0" in post.read_text("utf-8")
+    assert pipeline.run(config).published.written == 0

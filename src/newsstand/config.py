@@ -14,6 +14,7 @@ inside an inline table has none).
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import tomllib
@@ -463,7 +464,12 @@ class _Reader:
     def __init__(self, text: str, path: Path) -> None:
         self.path = path
         self.ctx = _Ctx(root=_absolute(path).parent)
-        self.locator = _Locator(text)
+        self._text = text
+
+    @functools.cached_property
+    def locator(self) -> _Locator:
+        """Built only when an error needs a line number: a valid config never pays for it."""
+        return _Locator(self._text)
 
     def error(
         self,

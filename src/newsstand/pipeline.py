@@ -8,11 +8,16 @@ store is written from the event loop's thread, one feed per transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import multiprocessing
 import os
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
@@ -25,9 +30,17 @@ from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
 from .store import Store, open_store
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[str, int, int, str], None]  # (phase, done, total, line)
 
-POOL_THRESHOLD = 8  # fewer feeds than this are parsed in-process: a pool costs more
+POOL_THRESHOLD = 8  # fewer jobs than this run in-process: starting a pool costs more
+RENDER_PER_JOB = 64  # posts rendered per worker job
+
+
+def _own(workers: Workers | None) -> contextlib.AbstractContextManager[Workers]:
+    """The caller's workers, or a pool of our own closed when we are done."""
+    return contextlib.nullcontext(workers) if workers is not None else Workers()
 
 
 @dataclass
@@ -38,6 +51,7 @@ class RunSummary:
     published: PublishResult | None = None
     retention_removed: int = 0
     elapsed: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     @property
     def failed(self) -> list[FeedReport]:
@@ -75,6 +89,7 @@ class RunSummary:
                 {"feed": r.feed_key, "warning": w} for r in self.feeds for w in r.warnings
             ],
             "elapsed_seconds": round(self.elapsed, 3),
+            "phase_seconds": {name: round(t, 3) for name, t in self.phases.items()},
         }
 
 
@@ -115,12 +130,37 @@ def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
     return replace(parsed, entries=tuple(entries))
 
 
-def _pool(size: int) -> Executor | None:
-    if size < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        return None
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["newsstand.pipeline"])
-    return ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 4), mp_context=context)
+class Workers:
+    """Worker processes for CPU work (parse, clean, render), started only when it pays.
+
+    A pool that breaks (a worker killed, a platform without forkserver) is not fatal:
+    callers then do the work in this process.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self.broken = (os.cpu_count() or 1) < 2
+
+    def for_jobs(self, count: int) -> Executor | None:
+        if self.broken or count < POOL_THRESHOLD:
+            return None
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["newsstand.pipeline"])
+            self._pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 4),
+                                             mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # -- fetch ------------------------------------------------------------------------------
@@ -128,12 +168,20 @@ def _pool(size: int) -> Executor | None:
 
 async def _fetch_feeds(
     config: Config, store: Store, feeds: Sequence[Feed], progress: Progress | None,
-    backoff: float,
+    backoff: float, workers: Workers, on_stored: Callable[[Sequence[str]], None] | None,
 ) -> list[FeedReport]:
     loop = asyncio.get_running_loop()
     tz_name = config.site.timezone
     reports: list[FeedReport] = []
-    pool = _pool(len(feeds))
+    pool = workers.for_jobs(len(feeds))
+
+    async def processed(feed: Feed, fetched: Fetched) -> ParsedFeed:
+        if pool is not None and not workers.broken:
+            try:
+                return await loop.run_in_executor(pool, process, feed, fetched, tz_name)
+            except BrokenProcessPool:
+                workers.broken = True
+        return process(feed, fetched, tz_name)
 
     async def one(feed: Feed, fetcher: Fetcher) -> None:
         etag, last_modified = store.validators(feed.key)
@@ -144,16 +192,15 @@ async def _fetch_feeds(
         error = fetched.error
         if fetched.ok and not fetched.not_modified:
             try:
-                if pool is None:
-                    parsed = process(feed, fetched, tz_name)
-                else:
-                    parsed = await loop.run_in_executor(pool, process, feed, fetched, tz_name)
+                parsed = await processed(feed, fetched)
             except ParseError as exc:
                 error = str(exc)
         stored = store.record_fetch(
             feed, fetched, parsed.entries if parsed else None, error=error,
             title=parsed.title if parsed else None,
         )
+        if on_stored and stored.uids:
+            on_stored(stored.uids)
         report = FeedReport(
             feed_key=feed.key, url=fetched.url, ok=error is None, status=fetched.status,
             error=error, new=stored.new, updated=stored.updated,
@@ -163,12 +210,8 @@ async def _fetch_feeds(
         if progress:
             progress("fetch", len(reports), len(feeds), _report_line(report))
 
-    try:
-        async with Fetcher(config.fetch, backoff=backoff) as fetcher:
-            await asyncio.gather(*(one(feed, fetcher) for feed in feeds))
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    async with Fetcher(config.fetch, backoff=backoff) as fetcher:
+        await asyncio.gather(*(one(feed, fetcher) for feed in feeds))
     order = {feed.key: i for i, feed in enumerate(feeds)}
     return sorted(reports, key=lambda r: order[r.feed_key])
 
@@ -183,15 +226,20 @@ def _report_line(report: FeedReport) -> str:
 
 def fetch(
     config: Config, store: Store, *, feeds: Iterable[Feed] | None = None,
-    progress: Progress | None = None, backoff: float = 1.0,
+    progress: Progress | None = None, backoff: float = 1.0, workers: Workers | None = None,
+    on_stored: Callable[[Sequence[str]], None] | None = None,
 ) -> tuple[list[FeedReport], int]:
     """Fetch, parse, clean and store every enabled feed; apply retention.
 
     Returns the per-feed reports and the number of entries retention removed.
+    ``on_stored`` hears the uids of each feed's new and changed entries as they land.
     """
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
     store.sync_feeds(config.feeds)
-    reports = asyncio.run(_fetch_feeds(config, store, chosen, progress, backoff))
+    with _own(workers) as pool:
+        reports = asyncio.run(
+            _fetch_feeds(config, store, chosen, progress, backoff, pool, on_stored)
+        )
     removed = store.apply_retention(config.feeds)
     return reports, removed
 
@@ -199,16 +247,89 @@ def fetch(
 # -- publish ----------------------------------------------------------------------------
 
 
-def publish(config: Config, store: Store, *, progress: Progress | None = None) -> PublishResult:
+def _hexo_publisher(config: Config) -> HexoPublisher:
+    return HexoPublisher(config.hexo.dir, tz=config.site.tz, date_style=config.hexo.date_format)
+
+
+def _fresh(store: Store, publisher: HexoPublisher, previous: dict) -> bool:
+    """Whether the posts on record were written with the publisher's current settings."""
+    return not previous or store.get_meta(f"{HEXO}.fingerprint") == publisher.fingerprint
+
+
+class EarlyPublish:
+    """Writes the posts of entries as soon as they are stored, from a thread.
+
+    Creating thousands of small files is I/O-bound on most disks; doing it while the
+    network and the parse workers are busy hides most of that time. The full publish
+    pass that follows finds these posts up to date and handles everything else
+    (removals, retention, settings changes). Any failure here only leaves more work
+    for that pass.
+    """
+
+    BATCH = 512
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.publisher = _hexo_publisher(config)
+        self._queue: queue.SimpleQueue[Sequence[str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="early-publish", daemon=True)
+        self.result = PublishResult()  # what it wrote, counted into the run's summary
+        self._ended = False
+
+    def submit(self, uids: Sequence[str]) -> None:
+        self._queue.put(uids)
+
+    def _batches(self) -> Iterator[list[str]]:
+        """Submitted uids, several submissions at a time, until the end is signalled."""
+        batch: list[str] = []
+        while True:
+            uids = self._queue.get()
+            if uids is None:
+                break
+            batch += uids
+            if len(batch) >= self.BATCH or self._queue.empty():
+                yield batch
+                batch = []
+        self._ended = True
+        if batch:
+            yield batch
+
+    def _run(self) -> None:
+        try:
+            with open_store(self.config.store.url, lock=False) as store:
+                previous = store.outputs(HEXO)
+                if _fresh(store, self.publisher, previous):  # else all is for the full pass
+                    store.set_meta(f"{HEXO}.fingerprint", self.publisher.fingerprint)
+                    for batch in self._batches():
+                        result = self.publisher.publish(store.items(batch), previous, ())
+                        store.save_outputs(HEXO, result.outputs, ())
+                        previous.update((out.uid, out) for out in result.outputs)
+                        self.result.add(result)
+        except Exception:  # the full pass redoes whatever was not done
+            log.warning("early publishing stopped; the publish pass will do it", exc_info=True)
+        while not self._ended and self._queue.get() is not None:  # drain to the end
+            pass
+
+    def __enter__(self) -> EarlyPublish:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
+def publish(
+    config: Config, store: Store, *, progress: Progress | None = None,
+    workers: Workers | None = None,
+) -> PublishResult:
     """Bring the Hexo posts in step with the store (every stored item, not only new ones)."""
     if not config.hexo.enabled:
         return PublishResult()
     store.sync_feeds(config.feeds)
-    publisher = HexoPublisher(
-        config.hexo.dir, tz=config.site.tz, date_style=config.hexo.date_format
-    )
+    publisher = _hexo_publisher(config)
     previous = store.outputs(HEXO)
-    fresh = store.get_meta(f"{HEXO}.fingerprint") == publisher.fingerprint
+    fresh = _fresh(store, publisher, previous)
     revisions = store.revisions(feed.key for feed in config.feeds)
     stale = publisher.stale(revisions, previous, fresh)
     gone = [uid for uid in previous if uid not in revisions]
@@ -220,7 +341,13 @@ def publish(config: Config, store: Store, *, progress: Progress | None = None) -
         if progress and (done % 100 == 0 or done == len(stale)):
             progress("publish", done, len(stale), "")
 
-    result = publisher.publish(store.items(stale) if stale else (), previous, gone, tick)
+    with _own(workers) as pool:
+        try:
+            result = publisher.publish(store.items(stale), previous, gone, tick,
+                                       executor=pool.for_jobs(len(stale) // RENDER_PER_JOB))
+        except BrokenProcessPool:  # render here instead; writes are idempotent
+            pool.broken, done = True, 0
+            result = publisher.publish(store.items(stale), previous, gone, tick)
     store.save_outputs(HEXO, result.outputs, result.forgotten)
     if not result.errors:
         store.set_meta(f"{HEXO}.fingerprint", publisher.fingerprint)
@@ -237,12 +364,21 @@ def run(
     """The whole job, as ``newsstand run`` does it."""
     started = time.monotonic()
     summary = RunSummary()
-    with open_store(config.store.url) as store:
+    with open_store(config.store.url) as store, Workers() as workers:
+        early = EarlyPublish(config) if do_fetch and do_publish and config.hexo.enabled else None
         if do_fetch:
-            summary.feeds, summary.retention_removed = fetch(
-                config, store, progress=progress, backoff=backoff
-            )
+            with early or contextlib.nullcontext():
+                summary.feeds, summary.retention_removed = fetch(
+                    config, store, progress=progress, backoff=backoff, workers=workers,
+                    on_stored=early.submit if early else None,
+                )
+            summary.phases["fetch"] = time.monotonic() - started
         if do_publish:
-            summary.published = publish(config, store, progress=progress)
+            summary.published = publish(config, store, progress=progress, workers=workers)
+            if early is not None:
+                early.result.outputs.clear()  # already saved
+                summary.published.add(early.result)
+            summary.phases["publish"] = time.monotonic() - started - summary.phases.get(
+                "fetch", 0.0)
     summary.elapsed = time.monotonic() - started
     return summary

@@ -106,6 +106,7 @@ class Stored:
 
     new: int = 0
     updated: int = 0
+    uids: tuple[str, ...] = ()  # the entries written
 
 
 def entry_uid(feed_key: str, entry_id: str) -> str:
@@ -311,6 +312,7 @@ class SQLiteStore:
         }
         cutoff = now - timedelta(days=feed.keep_days) if feed.keep_days else None
         new = updated = 0
+        changed: list[str] = []
         revision = None
         for entry in entries:
             digest = _digest(entry)
@@ -333,6 +335,7 @@ class SQLiteStore:
                     (*values, feed_id, entry.id, entry_uid(feed.key, entry.id), _iso(now)),
                 )
                 new += 1
+                changed.append(entry_uid(feed.key, entry.id))
             else:
                 self._db.execute(
                     "UPDATE entries SET link = ?, title = ?, author = ?, published = ?,"
@@ -341,8 +344,9 @@ class SQLiteStore:
                     (*values, feed_id, entry.id),
                 )
                 updated += 1
+                changed.append(entry_uid(feed.key, entry.id))
             known[entry.id] = (digest, published, entry.published is not None)
-        return Stored(new=new, updated=updated)
+        return Stored(new=new, updated=updated, uids=tuple(changed))
 
     # -- retention -----------------------------------------------------------------
 

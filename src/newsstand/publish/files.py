@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -54,19 +53,25 @@ def write_atomic(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     Returns False, touching nothing, when the file already holds exactly these bytes:
-    a run with nothing new leaves every file (and its mtime) as it was.
+    a run with nothing new leaves every file (and its mtime) as it was. The temporary
+    file is hidden (a leading dot), so a crash never leaves a half-written post that
+    Hexo would read.
     """
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
+        if os.stat(path).st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, flags, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
