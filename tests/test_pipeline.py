@@ -115,3 +115,21 @@ def test_changed_settings_rewrite_every_post(server, make_config) -> None:
     for post in config.hexo.dir.rglob("*.md"):
         assert re.search(r"\ndate: \w{3}, 0\d Jan 2024 10:00:00 GMT\n", post.read_text("utf-8"))
     assert pipeline.run(config).published.written == 0
+
+
+def test_retention_removes_stored_items_and_their_posts(server, make_config) -> None:
+    server.routes["/a"] = Resource(rss(items(4)))
+    feed = {"url": server.url("/a"), "category": "c", "source": "s"}
+    pipeline.run(make_config([feed]))
+    config = make_config([{**feed, "keep_per_feed": 2}])
+    server.routes["/a"] = Resource(rss(items(4)) + b" ")  # a changed body: fetched again
+    summary = pipeline.run(config)
+    assert summary.retention_removed == 2 and summary.published.removed == 2
+    kept = posts(config.hexo.dir)
+    assert len(kept) == 2
+    server.routes["/a"] = Resource(rss(items(4)) + b"  ")  # still in the feed: no churn
+    again = pipeline.run(config)
+    assert again.feeds[0].new == 0 and again.retention_removed == 0
+    assert again.feeds[0].updated == 0, again.feeds
+    assert again.published.written == 0 and again.published.removed == 0
+    assert posts(config.hexo.dir) == kept

@@ -45,8 +45,8 @@ ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "hreflang", "name"},
     "img": {"src", "alt", "width", "height", "srcset", "sizes"},
     "source": {"src", "srcset", "type", "media", "sizes"},
-    "audio": {"src", "controls", "loop", "muted", "preload"},
-    "video": {"src", "controls", "loop", "muted", "preload", "poster", "width", "height"},
+    "audio": {"src", "loop", "muted"},
+    "video": {"src", "loop", "muted", "poster", "width", "height"},
     "track": {"src", "kind", "srclang", "label", "default"},
     "abbr": {"title"},
     "q": {"cite"},
@@ -71,6 +71,18 @@ _LAZY_SRC = re.compile(
     r"(<img\b[^>]*?)\sdata-(?:src|original|actualsrc|lazy-src)\s*=\s*(\"[^\"]*\"|'[^']*')",
     re.IGNORECASE,
 )
+
+
+# Attributes every such element gets. Added here rather than with nh3's
+# set_tag_attribute_values, whose order changes from process to process (a Rust HashMap):
+# the same item must give the same bytes on every run, or it would count as changed.
+# nh3 has already dropped any of these the feed set, so none is doubled.
+_MARKS = {
+    "img": ' referrerpolicy="no-referrer" loading="lazy" decoding="async"',
+    "video": ' controls preload="none"',
+    "audio": ' controls preload="none"',
+}
+_MARKED_TAGS = re.compile(r"<(img|video|audio)\b")
 
 
 def _absolute(base: str | None):
@@ -120,7 +132,7 @@ def clean_html(html: str, base_url: str | None) -> str:
     """Sanitise ``html`` for a page, resolving relative URLs against ``base_url``."""
     if not html:
         return ""
-    return nh3.clean(
+    html = nh3.clean(
         _promote_lazy_images(html),
         tags=set(TAGS),
         clean_content_tags=set(DROP_WITH_CONTENT),
@@ -130,12 +142,8 @@ def clean_html(html: str, base_url: str | None) -> str:
         link_rel="noopener noreferrer",
         url_schemes=set(URL_SCHEMES),
         url_relative=_absolute(base_url),
-        set_tag_attribute_values={
-            "img": {"referrerpolicy": "no-referrer", "loading": "lazy", "decoding": "async"},
-            "video": {"preload": "none", "controls": ""},
-            "audio": {"preload": "none", "controls": ""},
-        },
     )
+    return _MARKED_TAGS.sub(lambda m: m.group(0) + _MARKS[m.group(1)], html)
 
 
 def _safe_url(url: str | None, base: str | None) -> str | None:

@@ -310,7 +310,16 @@ class SQLiteStore:
                 (feed_id,),
             )
         }
-        cutoff = now - timedelta(days=feed.keep_days) if feed.keep_days else None
+        # Items retention would delete at once are not stored at all, or an item still in
+        # the feed would come back as "new" on every run only to be deleted again.
+        cutoff = _iso(now - timedelta(days=feed.keep_days)) if feed.keep_days else None
+        if feed.keep_per_feed:
+            row = self._db.execute(
+                "SELECT published FROM entries WHERE feed_id = ? ORDER BY published DESC"
+                " LIMIT 1 OFFSET ?", (feed_id, feed.keep_per_feed - 1),
+            ).fetchone()
+            if row and (cutoff is None or row[0] > cutoff):
+                cutoff = row[0]
         new = updated = 0
         changed: list[str] = []
         revision = None
@@ -319,8 +328,8 @@ class SQLiteStore:
             old = known.get(entry.id)
             if old is not None and old[0] == digest:
                 continue
-            if cutoff and entry.published and entry.published < cutoff:
-                continue  # older than retention keeps: not worth storing
+            if old is None and cutoff and (_iso(entry.published) or _iso(now)) < cutoff:
+                continue
             revision = revision or self._next_revision()
             # An item without a date keeps the time it was first seen, run after run.
             published = _iso(entry.published) or (old[1] if old else _iso(now))
