@@ -133,3 +133,19 @@ def test_retention_removes_stored_items_and_their_posts(server, make_config) -> 
     assert again.feeds[0].updated == 0, again.feeds
     assert again.published.written == 0 and again.published.removed == 0
     assert posts(config.hexo.dir) == kept
+
+
+def test_unchanged_feeds_without_validators_change_nothing(server, make_config) -> None:
+    # No ETag/Last-Modified: every run gets the whole body again (parsed in fresh worker
+    # processes, as there are enough feeds), and must still find nothing new.
+    feeds = []
+    for n in range(pipeline.POOL_THRESHOLD + 1):
+        server.routes[f"/f{n}"] = Resource(rss(items(2, start=n * 10)), etag="")
+        feeds.append({"url": server.url(f"/f{n}"), "category": "c", "source": f"s{n}"})
+    config = make_config(feeds)
+    pipeline.run(config)
+    before = posts(config.hexo.dir)
+    again = pipeline.run(config)
+    assert {r.status for r in again.feeds} == {200}
+    assert sum(r.new + r.updated for r in again.feeds) == 0
+    assert again.published.written == 0 and posts(config.hexo.dir) == before
