@@ -136,7 +136,8 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
         posts = config.hexo.dir
         count = sum(1 for _ in posts.rglob("*.md")) if posts.exists() else 0
         click.echo(f"\nDone. {count} Hexo posts are in {posts}")
-        click.echo(f"Run it again with: newsstand run --config {path}  (serve the feeds first)")
+        click.echo(f"Config and store: {path.parent}. Run `newsstand demo {directory}` again to"
+                   " refetch (nothing changes), or `newsstand init` to start your own.")
     sys.exit(Exit.OK if summary.complete else Exit.FAILED)
 
 
