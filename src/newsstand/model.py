@@ -83,6 +83,17 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """One feed's fetch, ready to store: the entries to keep, or why there are none."""
+
+    feed: Feed
+    fetched: Fetched
+    entries: tuple[Entry, ...] | None  # None: nothing to store (a 304 or a failure)
+    error: str | None = None  # the fetch's error, or why the body could not be parsed
+    title: str | None = None  # the feed's own title, when parsed
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
     """A stored entry with the place it belongs to: what publishers read."""
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from .clean import clean_entry
 from .config import Config
 from .fetch import Fetcher, Request, feed_urls
-from .model import Entry, Feed, FeedReport, Fetched, ParsedFeed
+from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
 from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
@@ -36,6 +36,7 @@ Progress = Callable[[str, int, int, str], None]  # (phase, done, total, line)
 
 POOL_THRESHOLD = 8  # fewer jobs than this run in-process: starting a pool costs more
 RENDER_PER_JOB = 64  # posts rendered per worker job
+FLUSH_FEEDS, FLUSH_ENTRIES = 32, 200  # store fetches in batches of about this size
 
 
 def _own(workers: Workers | None) -> contextlib.AbstractContextManager[Workers]:
@@ -183,6 +184,25 @@ async def _fetch_feeds(
                 workers.broken = True
         return process(feed, fetched, tz_name)
 
+    pending: list[tuple[Outcome, tuple[str, ...]]] = []  # with the parse warnings
+
+    def flush() -> None:
+        """Store what is pending in one transaction (a commit per feed costs more than
+        storing a 304), then report it."""
+        stored = store.record([outcome for outcome, _ in pending])
+        for (outcome, warnings), result in zip(pending, stored, strict=True):
+            if on_stored and result.uids:
+                on_stored(result.uids)
+            report = FeedReport(
+                feed_key=outcome.feed.key, url=outcome.fetched.url, ok=outcome.error is None,
+                status=outcome.fetched.status, error=outcome.error, new=result.new,
+                updated=result.updated, warnings=warnings,
+            )
+            reports.append(report)
+            if progress:
+                progress("fetch", len(reports), len(feeds), _report_line(report))
+        pending.clear()
+
     async def one(feed: Feed, fetcher: Fetcher) -> None:
         etag, last_modified = store.validators(feed.key)
         fetched = await fetcher.fetch(
@@ -195,23 +215,16 @@ async def _fetch_feeds(
                 parsed = await processed(feed, fetched)
             except ParseError as exc:
                 error = str(exc)
-        stored = store.record_fetch(
-            feed, fetched, parsed.entries if parsed else None, error=error,
-            title=parsed.title if parsed else None,
-        )
-        if on_stored and stored.uids:
-            on_stored(stored.uids)
-        report = FeedReport(
-            feed_key=feed.key, url=fetched.url, ok=error is None, status=fetched.status,
-            error=error, new=stored.new, updated=stored.updated,
-            warnings=parsed.warnings if parsed else (),
-        )
-        reports.append(report)
-        if progress:
-            progress("fetch", len(reports), len(feeds), _report_line(report))
+        outcome = Outcome(feed, fetched, parsed.entries if parsed else None, error,
+                          parsed.title if parsed else None)
+        pending.append((outcome, parsed.warnings if parsed else ()))
+        if len(pending) >= FLUSH_FEEDS or sum(len(o.entries or ()) for o, _ in pending) >= (
+                FLUSH_ENTRIES):
+            flush()
 
     async with Fetcher(config.fetch, backoff=backoff) as fetcher:
         await asyncio.gather(*(one(feed, fetcher) for feed in feeds))
+    flush()
     order = {feed.key: i for i, feed in enumerate(feeds)}
     return sorted(reports, key=lambda r: order[r.feed_key])
 
@@ -376,7 +389,7 @@ def run(
         if do_publish:
             summary.published = publish(config, store, progress=progress, workers=workers)
             if early is not None:
-                early.result.outputs.clear()  # already saved
+                early.result.outputs.clear()  # saved already
                 summary.published.add(early.result)
             summary.phases["publish"] = time.monotonic() - started - summary.phases.get(
                 "fetch", 0.0)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
-from .model import Entry, Feed, Fetched, Item, Output
+from .model import Entry, Feed, Fetched, Item, Outcome, Output
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -265,42 +265,51 @@ class SQLiteStore:
         title: str | None = None,
         now: datetime | None = None,
     ) -> Stored:
-        """Store a fetch: its entries (new or changed), the feed's health, a log line.
+        """Store one fetch (see ``record``)."""
+        entries = tuple(entries) if entries is not None else None
+        return self.record([Outcome(feed, fetched, entries, error, title)], now=now)[0]
 
-        ``entries`` is None when there is nothing to store (a 304 or a failure); a failure
-        never deletes or alters stored entries. ``error`` overrides the fetch's own error
-        (for a body that could not be parsed).
+    def record(self, outcomes: Sequence[Outcome], now: datetime | None = None) -> list[Stored]:
+        """Store fetches in one transaction: entries new or changed, feed health, log lines.
+
+        A failure never deletes or alters stored entries; its ``error`` (or the fetch's)
+        goes to the feed's health and the log.
         """
         now = now or datetime.now(UTC)
-        error = error or fetched.error
-        stored = Stored()
+        at = _iso(now)
+        results = []
         with self._transaction():
-            feed_id = self._feed_id(feed.key)
-            if entries:
-                stored = self._upsert(feed, feed_id, entries, now)
-            at = _iso(now)
-            if error is None:
+            for outcome in outcomes:
+                feed, fetched = outcome.feed, outcome.fetched
+                error = outcome.error or fetched.error
+                feed_id = self._feed_id(feed.key)
+                stored = Stored()
+                if outcome.entries:
+                    stored = self._upsert(feed, feed_id, outcome.entries, now)
+                if error is None:
+                    self._db.execute(
+                        "UPDATE feeds SET last_attempt = ?, last_success = ?, last_status = ?,"
+                        " last_error = NULL, consecutive_failures = 0, fetched_url = ?,"
+                        " etag = ?, last_modified = ?, title = COALESCE(?, title) WHERE id = ?",
+                        (at, at, fetched.status, fetched.url, fetched.etag,
+                         fetched.last_modified, outcome.title, feed_id),
+                    )
+                else:
+                    self._db.execute(
+                        "UPDATE feeds SET last_attempt = ?, last_status = ?, last_error = ?,"
+                        " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
+                        (at, fetched.status, error, feed_id),
+                    )
                 self._db.execute(
-                    "UPDATE feeds SET last_attempt = ?, last_success = ?, last_status = ?,"
-                    " last_error = NULL, consecutive_failures = 0, fetched_url = ?,"
-                    " etag = ?, last_modified = ?, title = COALESCE(?, title) WHERE id = ?",
-                    (at, at, fetched.status, fetched.url, fetched.etag, fetched.last_modified,
-                     title, feed_id),
+                    "INSERT INTO fetch_log (feed_id, at, url, status, etag, last_modified,"
+                    " error, new, updated, bytes, elapsed_ms)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (feed_id, at, fetched.url, fetched.status, fetched.etag,
+                     fetched.last_modified, error, stored.new, stored.updated,
+                     len(fetched.body), int(fetched.elapsed * 1000)),
                 )
-            else:
-                self._db.execute(
-                    "UPDATE feeds SET last_attempt = ?, last_status = ?, last_error = ?,"
-                    " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
-                    (at, fetched.status, error, feed_id),
-                )
-            self._db.execute(
-                "INSERT INTO fetch_log (feed_id, at, url, status, etag, last_modified, error,"
-                " new, updated, bytes, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (feed_id, at, fetched.url, fetched.status, fetched.etag, fetched.last_modified,
-                 error, stored.new, stored.updated, len(fetched.body),
-                 int(fetched.elapsed * 1000)),
-            )
-        return stored
+                results.append(stored)
+        return results
 
     def _upsert(self, feed: Feed, feed_id: int, entries: Sequence[Entry], now: datetime) -> Stored:
         known = {

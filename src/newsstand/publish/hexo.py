@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
@@ -190,13 +191,14 @@ class HexoPublisher:
         self, revisions: Mapping[str, int], previous: Mapping[str, Output], fresh: bool
     ) -> list[str]:
         """uids whose post must be rendered: new, changed, missing, or written otherwise."""
+        root = str(self.dir)
         return [
             uid
             for uid, revision in revisions.items()
             if not fresh
             or (out := previous.get(uid)) is None
             or out.revision != revision
-            or not (self.dir / out.path).is_file()
+            or not os.path.isfile(os.path.join(root, out.path))
         ]
 
     def _rendered(
