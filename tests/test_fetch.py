@@ -49,9 +49,14 @@ def test_conditional_get_gives_304(server: FeedServer) -> None:
     assert server.requests[1][1]["If-None-Match"] == first.etag
 
 
-def test_gzip_is_decoded(server: FeedServer) -> None:
-    server.routes["/f"] = Resource(FEED, gzip=True)
-    assert fetch(Request("k", (server.url("/f"),))).body == FEED
+def test_gzip_and_brotli_are_decoded(server: FeedServer) -> None:
+    import brotli
+
+    server.routes["/gz"] = Resource(FEED, gzip=True)
+    server.routes["/br"] = Resource(brotli.compress(FEED), headers={"Content-Encoding": "br"})
+    assert fetch(Request("k", (server.url("/gz"),))).body == FEED
+    assert fetch(Request("k", (server.url("/br"),))).body == FEED
+    assert "br" in server.requests[-1][1]["Accept-Encoding"]
 
 
 def test_retries_503_then_succeeds(server: FeedServer) -> None:

@@ -146,7 +146,7 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
 
 def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
              exit_after: bool = True) -> pipeline.RunSummary:
-    with _progress(enabled=not as_json) as progress:
+    with _Progress(enabled=not as_json) as progress:
         summary = pipeline.run(config, do_fetch=do_fetch, do_publish=do_publish,
                                progress=progress)
     if as_json:
@@ -158,7 +158,7 @@ def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
     return summary
 
 
-class _progress:
+class _Progress:
     """A progress bar on a terminal, plain lines on stderr otherwise, nothing for --json."""
 
     def __init__(self, *, enabled: bool) -> None:
@@ -229,6 +229,8 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
             click.echo(f"{name:<8} {value}")
         for report in summary.failed:
             click.echo(f"failed   {report.feed_key}: {report.error}")
+    for warning in data["warnings"]:
+        click.echo(f"warning: {warning['feed']}: {warning['warning']}", err=True)
     for problem in posts["problems"]:
         click.echo(f"warning: {problem}", err=True)
     for error in posts["errors"]:

@@ -2,7 +2,9 @@
 
 This module only wires the stages. Fetching is asynchronous; parsing and cleaning are
 CPU work and run in worker processes (both cores) while the next responses arrive; the
-store is written from the event loop's thread, one feed per transaction.
+store is written from the event loop's thread, a few feeds per transaction; posts of
+new entries are written by a thread as soon as they are stored (``EarlyPublish``), and
+the publish pass at the end brings every post in step with the store.
 """
 
 from __future__ import annotations
@@ -317,7 +319,7 @@ class EarlyPublish:
                         result = self.publisher.publish(store.items(batch), previous, ())
                         store.save_outputs(HEXO, result.outputs, ())
                         previous.update((out.uid, out) for out in result.outputs)
-                        self.result.add(result)
+                        self.result.add(replace(result, outputs=[]))  # saved already
         except Exception:  # the full pass redoes whatever was not done
             log.warning("early publishing stopped; the publish pass will do it", exc_info=True)
         while not self._ended and self._queue.get() is not None:  # drain to the end
@@ -389,7 +391,6 @@ def run(
         if do_publish:
             summary.published = publish(config, store, progress=progress, workers=workers)
             if early is not None:
-                early.result.outputs.clear()  # saved already
                 summary.published.add(early.result)
             summary.phases["publish"] = time.monotonic() - started - summary.phases.get(
                 "fetch", 0.0)
