@@ -158,6 +158,12 @@ class SQLiteStore:
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            # Publishing reads every changed entry (~4 KB each): read through a memory
+            # map and a larger cache rather than a system call per page, and sort in
+            # memory rather than in a temporary file.
+            self._db.execute("PRAGMA mmap_size = 268435456")
+            self._db.execute("PRAGMA cache_size = -32768")
+            self._db.execute("PRAGMA temp_store = MEMORY")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -407,7 +413,8 @@ class SQLiteStore:
         return dict(self._db.execute(sql, (_json_list(keys),)))
 
     def items(self, uids: Iterable[str] | None = None) -> Iterator[Item]:
-        """Stored entries with their place, newest first (all of them, or the named ones)."""
+        """Stored entries with their place: all of them newest first, or the named ones in
+        storage order (sorting thousands of 4 KB rows costs more than it gives)."""
         sql = (
             "SELECT e.uid, f.key, f.category, f.source, f.channel, e.entry_id, e.link, e.title,"
             " e.author, e.published, e.updated, e.content, e.thumbnail, e.revision"
@@ -417,7 +424,7 @@ class SQLiteStore:
         if uids is not None:
             sql += " WHERE e.uid IN (SELECT value FROM json_each(?))"
             params = (_json_list(list(uids)),)
-        sql += " ORDER BY e.published DESC, e.id DESC"
+        sql += " ORDER BY e.id" if uids is not None else " ORDER BY e.published DESC, e.id DESC"
         for row in self._db.execute(sql, params):
             yield Item(
                 uid=row[0], feed_key=row[1], category=row[2], source=row[3], channel=row[4],

@@ -49,20 +49,34 @@ def digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
+_pid = os.getpid()  # in the temporary names: two processes never share one
 
-    Returns False, touching nothing, when the file already holds exactly these bytes:
-    a run with nothing new leaves every file (and its mtime) as it was. The temporary
-    file is hidden (a leading dot), so a crash never leaves a half-written post that
-    Hexo would read.
-    """
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def read_if_exists(path: Path) -> bytes | None:
+    """The file's bytes, or None when there is no such file."""
     try:
-        if os.stat(path).st_size == len(data) and path.read_bytes() == data:
-            return False
+        with open(path, "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
-        pass
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        return None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a hidden temporary file and a rename.
+
+    A crash never leaves a half-written post that Hexo would read. Few system calls
+    (open, write, close, rename), as thousands of posts are written in a run. Callers
+    that must not touch an unchanged file compare with ``read_if_exists`` first.
+    """
+    tmp = path.with_name(f".{path.name}.{_pid}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     try:
         fd = os.open(tmp, flags, 0o644)
@@ -70,14 +84,17 @@ def write_atomic(path: Path, data: bytes) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, flags, 0o644)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    return True
 
 
 def remove_own(root: Path, relpath: str, expected_digest: str) -> bool:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from ..model import Item, Output, Post
-from .files import digest, remove_own, safe_segment, write_atomic
+from .files import digest, read_if_exists, remove_own, safe_segment, write_atomic
 
 TARGET = "hexo"
 FORMAT_VERSION = "1"  # bump when the rendered bytes change for the same input
@@ -151,6 +151,30 @@ def _render_job(job: tuple[Item, str | None, ZoneInfo, str]) -> Post:
     return render_post(item, tz=tz, date_style=date_style, filename=filename)
 
 
+class _Listings:
+    """Which files each folder holds, listed once per folder: one system call per
+    folder instead of a failed open per new post."""
+
+    def __init__(self) -> None:
+        self._names: dict[Path, set[str]] = {}
+
+    def _of(self, folder: Path) -> set[str]:
+        names = self._names.get(folder)
+        if names is None:
+            try:
+                names = set(os.listdir(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                names = set()
+            self._names[folder] = names
+        return names
+
+    def has(self, path: Path) -> bool:
+        return path.name in self._of(path.parent)
+
+    def add(self, path: Path) -> None:
+        self._of(path.parent).add(path.name)
+
+
 @dataclass
 class PublishResult:
     """What a publish changed, and the manifest to remember."""
@@ -231,6 +255,7 @@ class HexoPublisher:
         """
         result = PublishResult()
         owners = {out.path: uid for uid, out in previous.items()}
+        folders = _Listings()
         for item, post in self._rendered(items, previous, executor):
             old = previous.get(item.uid)
             if owners.setdefault(post.path, item.uid) != item.uid:  # short ids collided
@@ -241,15 +266,18 @@ class HexoPublisher:
             target = self.dir / post.path
             ours = old is not None and old.path == post.path
             try:
-                if not ours and target.exists() and target.read_bytes() != data:
+                current = read_if_exists(target) if folders.has(target) else None
+                if current == data:
+                    result.unchanged += 1
+                elif current is not None and not ours:
                     result.problems.append(
                         f"{target}: a file newsstand did not write is in the way; left alone"
                     )
                     continue
-                if write_atomic(target, data):
-                    result.written += 1
                 else:
-                    result.unchanged += 1
+                    write_atomic(target, data)
+                    folders.add(target)
+                    result.written += 1
             except OSError as exc:
                 result.errors.append(f"cannot write {target}: {exc.strerror or exc}")
                 continue
