@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsstand.model import Entry, Feed, Fetched
+from newsstand.model import Entry, Feed, Fetched, Outcome
 from newsstand.store import MIGRATIONS, StoreBusy, StoreError, open_store
 
 FEED = Feed(key="/f", route="/f", url=None, category="c", source="s", channel="ch")
@@ -21,6 +21,11 @@ def entry(i: int, *, published: datetime | None = T0, content: str = "<p>x</p>")
                  published=published, updated=None, content=content, thumbnail=None)
 
 
+def record(store, feed: Feed, fetched: Fetched, entries, *, now=None):
+    outcome = Outcome(feed, fetched, tuple(entries) if entries is not None else None)
+    return store.record([outcome], now=now)[0]
+
+
 @pytest.fixture
 def store(tmp_path: Path):
     with open_store(f"sqlite:///{tmp_path}/s/newsstand.db") as s:
@@ -29,8 +34,8 @@ def store(tmp_path: Path):
 
 
 def test_new_updated_unchanged(store) -> None:
-    assert store.record_fetch(FEED, OK, [entry(1), entry(2)]) .new == 2
-    again = store.record_fetch(FEED, OK, [entry(1), entry(2, content="<p>changed</p>")])
+    assert record(store, FEED, OK, [entry(1), entry(2)]).new == 2
+    again = record(store, FEED, OK, [entry(1), entry(2, content="<p>changed</p>")])
     assert (again.new, again.updated) == (0, 1)
     assert store.validators("/f") == ('"e1"', None)
     items = {i.entry.id: i for i in store.items()}
@@ -39,17 +44,17 @@ def test_new_updated_unchanged(store) -> None:
 
 
 def test_undated_items_keep_first_seen(store) -> None:
-    store.record_fetch(FEED, OK, [entry(1, published=None)], now=T0)
-    store.record_fetch(FEED, OK, [entry(1, published=None, content="<p>new</p>")],
+    record(store, FEED, OK, [entry(1, published=None)], now=T0)
+    record(store, FEED, OK, [entry(1, published=None, content="<p>new</p>")],
                        now=T0 + timedelta(days=3))
     (item,) = store.items()
     assert item.entry.published == T0 and item.entry.content == "<p>new</p>"
 
 
 def test_failure_keeps_entries(store) -> None:
-    store.record_fetch(FEED, OK, [entry(1)])
+    record(store, FEED, OK, [entry(1)])
     failed = Fetched(feed_key="/f", url="http://x/f", status=500, error="HTTP 500")
-    store.record_fetch(FEED, failed, None)
+    record(store, FEED, failed, None)
     assert [i.entry.id for i in store.items()] == ["id1"]
     (health,) = store.feed_health()
     assert health["consecutive_failures"] == 1 and health["last_error"] == "HTTP 500"
@@ -58,7 +63,7 @@ def test_failure_keeps_entries(store) -> None:
 
 def test_retention(store) -> None:
     feed = dataclasses.replace(FEED, keep_per_feed=2)
-    store.record_fetch(feed, OK, [entry(i, published=T0 + timedelta(days=i)) for i in range(5)])
+    record(store, feed, OK, [entry(i, published=T0 + timedelta(days=i)) for i in range(5)])
     assert store.apply_retention([feed]) == 3
     assert sorted(i.entry.id for i in store.items()) == ["id3", "id4"]
     by_age = dataclasses.replace(FEED, keep_days=10)
@@ -67,7 +72,7 @@ def test_retention(store) -> None:
 
 
 def test_moving_a_feed_revises_its_items(store) -> None:
-    store.record_fetch(FEED, OK, [entry(1)])
+    record(store, FEED, OK, [entry(1)])
     before = store.revisions()
     store.sync_feeds([dataclasses.replace(FEED, category="other")])
     (item,) = store.items()

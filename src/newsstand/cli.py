@@ -127,7 +127,9 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
     if config_path is not None:
         _fail("demo writes its own config; --config does not apply", Exit.USAGE)
     with sample.demo_server() as server:
-        path = sample.write_demo_config(directory, server.base)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / CONFIG_NAME
+        path.write_text(sample.demo_config(server.base), encoding="utf-8")
         if not as_json:
             click.echo(f"Serving sample feeds at {server.base}; config: {path}", err=True)
         config = load_config(path)

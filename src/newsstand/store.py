@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
-from .model import Entry, Feed, Fetched, Item, Outcome, Output
+from .model import Entry, Feed, Item, Outcome, Output
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -260,20 +260,6 @@ class SQLiteStore:
         return int(value)
 
     # -- fetch results -----------------------------------------------------------
-
-    def record_fetch(
-        self,
-        feed: Feed,
-        fetched: Fetched,
-        entries: Sequence[Entry] | None,
-        *,
-        error: str | None = None,
-        title: str | None = None,
-        now: datetime | None = None,
-    ) -> Stored:
-        """Store one fetch (see ``record``)."""
-        entries = tuple(entries) if entries is not None else None
-        return self.record([Outcome(feed, fetched, entries, error, title)], now=now)[0]
 
     def record(self, outcomes: Sequence[Outcome], now: datetime | None = None) -> list[Stored]:
         """Store fetches in one transaction: entries new or changed, feed health, log lines.

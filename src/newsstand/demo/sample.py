@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 from .server import FeedServer, Resource
 
@@ -69,10 +68,3 @@ def demo_config(instance: str) -> str:
             f'channel = "{channel}"',
         ]
     return "\n".join(lines) + "\n"
-
-
-def write_demo_config(directory: Path, instance: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "newsstand.toml"
-    path.write_text(demo_config(instance), encoding="utf-8")
-    return path
