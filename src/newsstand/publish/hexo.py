@@ -264,16 +264,12 @@ class HexoPublisher:
                 owners[post.path] = item.uid
             data = post.text.encode("utf-8")
             target = self.dir / post.path
-            ours = old is not None and old.path == post.path
+            # Every post's name carries its item's id, so a file at this path is this
+            # item's post: on record, or written by a run that died before recording it.
             try:
                 current = read_if_exists(target) if folders.has(target) else None
                 if current == data:
                     result.unchanged += 1
-                elif current is not None and not ours:
-                    result.problems.append(
-                        f"{target}: a file newsstand did not write is in the way; left alone"
-                    )
-                    continue
                 else:
                     write_atomic(target, data)
                     folders.add(target)
@@ -281,7 +277,7 @@ class HexoPublisher:
             except OSError as exc:
                 result.errors.append(f"cannot write {target}: {exc.strerror or exc}")
                 continue
-            if old and not ours:
+            if old and old.path != post.path:
                 remove_own(self.dir, old.path, old.digest)  # the item moved folder
             result.outputs.append(Output(item.uid, post.path, item.revision, digest(data)))
             if on_post:
