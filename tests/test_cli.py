@@ -68,6 +68,10 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
                       "status": 404, "reason": summary["feeds"]["failures"][0]["reason"]}],
     }
     assert "404" in summary["feeds"]["failures"][0]["reason"]
+    assert result.stderr == ""  # --json: the summary says it all; details go to the log
+    run_log = (tmp_path / ".newsstand" / "newsstand.log").read_text("utf-8")
+    assert f"feed {server.url('/missing')} failed after 1 attempt(s)" in run_log
+    assert "HTTP 404" in run_log and "run done" in run_log
     assert summary["entries"]["new"] == 1 and summary["posts"]["written"] == 1
     again = json.loads(newsstand("run", "--json", "-c", str(path), cwd=tmp_path).stdout)
     assert again["posts"]["written"] == 0 and again["entries"]["new"] == 0

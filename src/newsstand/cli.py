@@ -6,11 +6,13 @@ not complete; 2 usage or configuration error.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import logging.handlers
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import click
 
 from . import __version__, pipeline
 from .config import CONFIG_NAME, Config, ConfigError, find_config, load_config, starter_config
-from .store import StoreError
+from .store import StoreError, sqlite_path
 
 log = logging.getLogger("newsstand")
 
@@ -45,10 +47,13 @@ def common(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, config_path: Path | None, verbose: bool, as_json: bool,
                 **kwargs: Any) -> Any:
-        logging.basicConfig(
-            level=logging.DEBUG if verbose else logging.WARNING,
-            format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
-        )
+        # stderr gets log records only with --verbose (the CLI prints what a user needs);
+        # the run log beside the store gets them always (see _run_log).
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setLevel(logging.DEBUG if verbose else logging.ERROR)
+        stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                            handlers=[stderr])
         try:
             return command(*args, config_path=config_path, as_json=as_json, **kwargs)
         except ConfigError as exc:
@@ -148,7 +153,9 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
 
 def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
              exit_after: bool = True) -> pipeline.RunSummary:
-    with _Progress(enabled=not as_json) as progress:
+    if do_fetch and not config.feeds:
+        click.echo(f"warning: {config.path} has no [[feeds]]; nothing to fetch", err=True)
+    with _run_log(config), _Progress(enabled=not as_json) as progress:
         summary = pipeline.run(config, do_fetch=do_fetch, do_publish=do_publish,
                                progress=progress)
     if as_json:
@@ -158,6 +165,26 @@ def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
     if exit_after:
         sys.exit(Exit.OK if summary.complete else Exit.FAILED)
     return summary
+
+
+@contextlib.contextmanager
+def _run_log(config: Config) -> Iterator[None]:
+    """Keep a log beside the store (newsstand.log, rotated): the details behind the one
+    line a user sees, for runs nobody watches."""
+    path = sqlite_path(config.store.url).parent / "newsstand.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1 << 20, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        handler.close()
 
 
 class _Progress:

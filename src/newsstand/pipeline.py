@@ -201,6 +201,7 @@ async def _fetch_feeds(
                 updated=result.updated, warnings=warnings,
             )
             reports.append(report)
+            _log_report(report, outcome.fetched)
             if progress:
                 progress("fetch", len(reports), len(feeds), _report_line(report))
         pending.clear()
@@ -229,6 +230,16 @@ async def _fetch_feeds(
     flush()
     order = {feed.key: i for i, feed in enumerate(feeds)}
     return sorted(reports, key=lambda r: order[r.feed_key])
+
+
+def _log_report(report: FeedReport, fetched: Fetched) -> None:
+    if not report.ok:
+        log.warning("feed %s failed after %d attempt(s) in %.1f s: %s", report.feed_key,
+                    fetched.attempts, fetched.elapsed, report.error)
+    for warning in report.warnings:
+        log.warning("feed %s: %s", report.feed_key, warning)
+    log.debug("feed %s: HTTP %s from %s, %d bytes, %d new, %d updated", report.feed_key,
+              report.status, report.url, len(fetched.body), report.new, report.updated)
 
 
 def _report_line(report: FeedReport) -> str:
@@ -395,4 +406,12 @@ def run(
             summary.phases["publish"] = time.monotonic() - started - summary.phases.get(
                 "fetch", 0.0)
     summary.elapsed = time.monotonic() - started
+    data = summary.to_json()
+    log.info("run done in %.1f s: feeds %s, entries %s, posts %s", summary.elapsed,
+             {k: v for k, v in data["feeds"].items() if k != "failures"}, data["entries"],
+             {k: v for k, v in data["posts"].items() if isinstance(v, int)})
+    for problem in summary.published.problems if summary.published else ():
+        log.warning("%s", problem)
+    for error in summary.published.errors if summary.published else ():
+        log.error("%s", error)
     return summary
