@@ -257,11 +257,12 @@ def fetch(
 ) -> tuple[list[FeedReport], int]:
     """Fetch, parse, clean and store every enabled feed; apply retention.
 
+    The store must know the feeds (``store.sync_feeds``), as ``run`` sees to.
+
     Returns the per-feed reports and the number of entries retention removed.
     ``on_stored`` hears the uids of each feed's new and changed entries as they land.
     """
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
-    store.sync_feeds(config.feeds)
     with _own(workers) as pool:
         reports = asyncio.run(
             _fetch_feeds(config, store, chosen, progress, backoff, pool, on_stored)
@@ -352,7 +353,6 @@ def publish(
     """Bring the Hexo posts in step with the store (every stored item, not only new ones)."""
     if not config.hexo.enabled:
         return PublishResult()
-    store.sync_feeds(config.feeds)
     publisher = _hexo_publisher(config)
     previous = store.outputs(HEXO)
     fresh = _fresh(store, publisher, previous)
@@ -391,6 +391,7 @@ def run(
     started = time.monotonic()
     summary = RunSummary()
     with open_store(config.store.url) as store, Workers() as workers:
+        store.sync_feeds(config.feeds)  # the config says where every feed belongs
         early = EarlyPublish(config) if do_fetch and do_publish and config.hexo.enabled else None
         if do_fetch:
             with early or contextlib.nullcontext():
