@@ -76,7 +76,7 @@ def main() -> None:
     """newsstand: RSSHub routes and feeds in, a news portal out.
 
     Fetches every feed in newsstand.toml politely and concurrently, keeps their history
-    in a store, sanitises their HTML, and publishes Hexo posts.
+    in a store, sanitises their HTML, and publishes Hexo posts and a static news site.
     Start with `newsstand demo` (offline) or `newsstand init`.
     """
 
@@ -119,13 +119,66 @@ def run(config_path: Path | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--force", is_flag=True, help="Re-render every page, not only changed ones.")
+@common
+def build(config_path: Path | None, as_json: bool, force: bool) -> None:
+    """Build the static site from the store (no fetching)."""
+    config = _load(config_path)
+    with _run_log(config), _Progress(enabled=not as_json) as progress:
+        result, error = pipeline.build(config, progress=progress, force=force)
+    if error:
+        _fail(error, Exit.FAILED)
+    assert result is not None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(_site_line(result))
+        click.echo("Preview it with `newsstand serve`.")
+
+
+@main.command()
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--no-rebuild", is_flag=True, help="Serve as is; do not rebuild on changes.")
+@common
+def serve(config_path: Path | None, as_json: bool, port: int, no_rebuild: bool) -> None:
+    """Preview the site on 127.0.0.1, rebuilding it when the store or templates change."""
+    from .publish.site.serve import Preview
+
+    config = _load(config_path)
+
+    def rebuild() -> None:
+        result, error = pipeline.build(config)
+        click.echo(error or _site_line(result), err=True)
+
+    rebuild()
+    try:
+        preview = Preview(config, port, None if no_rebuild else rebuild)
+    except OSError as exc:
+        _fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}", Exit.FAILED)
+    if as_json:
+        click.echo(json.dumps({"url": preview.url}), nl=True)
+    else:
+        click.echo(f"Serving {config.site_output.dir} at {preview.url} (Ctrl+C to stop)")
+    sys.stdout.flush()
+    preview.serve_forever()
+
+
+def _site_line(result: Any) -> str:
+    if result.skipped:
+        return f"site     unchanged, {result.pages} pages in {result.dir}"
+    return (f"site     {result.pages} pages in {result.dir}: {result.rendered} rendered,"
+            f" {result.removed} removed, {result.indexed} search bundles indexed")
+
+
+@main.command()
 @click.argument("directory", type=click.Path(path_type=Path), default="newsstand-demo")
 @common
 def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
     """Run the whole pipeline offline over sample feeds served from 127.0.0.1.
 
-    Writes DIRECTORY/newsstand.toml, the store and the Hexo posts into DIRECTORY
-    (default: ./newsstand-demo).
+    Writes DIRECTORY/newsstand.toml, the store, the Hexo posts and the static site into
+    DIRECTORY (default: ./newsstand-demo).
     """
     from .demo import sample
 
@@ -143,6 +196,8 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
         posts = config.hexo.dir
         count = sum(1 for _ in posts.rglob("*.md")) if posts.exists() else 0
         click.echo(f"\nDone. {count} Hexo posts are in {posts}")
+        click.echo(f"The site is in {config.site_output.dir}; preview it with"
+                   f" `newsstand serve -c {path}`")
         click.echo(f"Config and store: {path.parent}. Run `newsstand demo {directory}` again to"
                    " refetch (nothing changes), or `newsstand init` to start your own.")
     sys.exit(Exit.OK if summary.complete else Exit.FAILED)
@@ -219,8 +274,8 @@ class _Progress:
                 click.echo(f"published {total} posts", err=True)
             return
         if phase not in self._tasks:
-            self._tasks[phase] = self._bar.add_task(phase, total=total, line="")
-        self._bar.update(self._tasks[phase], completed=done, total=total, line=line[:60])
+            self._tasks[phase] = self._bar.add_task(phase, total=total or None, line="")
+        self._bar.update(self._tasks[phase], completed=done, total=total or None, line=line[:60])
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
@@ -239,6 +294,8 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
                   f" {posts['removed']} removed"),
         ("time", f"{summary.elapsed:.2f} s"),
     ]
+    if summary.site:
+        rows.insert(3, ("site", _site_line(summary.site)[9:]))
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
@@ -264,6 +321,8 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
         click.echo(f"warning: {problem}", err=True)
     for error in posts["errors"]:
         click.echo(f"error: {error}", err=True)
+    if summary.site_error:
+        click.echo(f"error: {summary.site_error}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

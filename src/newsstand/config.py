@@ -39,6 +39,7 @@ __all__ = [
     "HexoConfig",
     "RSSHubConfig",
     "SiteConfig",
+    "SiteOutputConfig",
     "StoreConfig",
     "find_config",
     "load_config",
@@ -50,8 +51,10 @@ CONFIG_NAME = "newsstand.toml"
 DEFAULT_USER_AGENT = f"newsstand/{__version__} (+https://github.com/newsstand)"
 DEFAULT_DB = ".newsstand/newsstand.db"
 DEFAULT_POSTS = "source/_posts"
+DEFAULT_SITE = "public"
 SQLITE_PREFIX = "sqlite:///"
 DATE_FORMATS = ("iso", "rfc822", "local")
+LANGUAGES = ("zh-CN", "en")
 
 
 class ConfigError(Exception):
@@ -134,6 +137,16 @@ class HexoConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteOutputConfig:
+    enabled: bool = True
+    dir: Path = Path(DEFAULT_SITE)  # from a file: always absolute
+    per_page: int = 20
+    theme_dir: Path | None = None  # templates here override the shipped ones, by name
+    language: str = "zh-CN"  # interface labels: "zh-CN" or "en"
+    base_path: str = "/"  # the site's path on its host: "/" or "/repo/" (GitHub project pages)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # absolute
     root: Path  # the folder the config file is in: relative paths start here
@@ -142,6 +155,7 @@ class Config:
     store: StoreConfig = field(default_factory=lambda: StoreConfig(url=SQLITE_PREFIX + DEFAULT_DB))
     fetch: FetchConfig = field(default_factory=FetchConfig)
     hexo: HexoConfig = field(default_factory=HexoConfig)
+    site_output: SiteOutputConfig = field(default_factory=SiteOutputConfig)
     feeds: tuple[Feed, ...] = ()
 
     @property
@@ -341,6 +355,13 @@ def _folder(v: str, ctx: _Ctx) -> Path:
     return _absolute(ctx.root / Path(v).expanduser())
 
 
+def _base_path(v: str, _: _Ctx) -> str:
+    v = v.strip()
+    if "://" in v or any(c in v for c in "?#\\ "):
+        raise _Bad("must be a path such as \"/\" or \"/my-news/\", not a URL")
+    return "/" + v.strip("/") + "/" if v.strip("/") else "/"
+
+
 _URL_UNSAFE = re.compile(r"[%?#]")  # all a path needs quoted to survive urlsplit + unquote
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -418,6 +439,14 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
         "dir": _Key(STRING, DEFAULT_POSTS, _folder),
         "date_format": _Key(STRING, "iso", _choice(*DATE_FORMATS)),
     },
+    ("output", "site"): {
+        "enabled": _Key(BOOLEAN, True),
+        "dir": _Key(STRING, DEFAULT_SITE, _folder),
+        "per_page": _Key(INTEGER, 20, _positive),
+        "theme_dir": _Key(STRING, None, _folder),
+        "language": _Key(STRING, "zh-CN", _choice(*LANGUAGES)),
+        "base_path": _Key(STRING, "/", _base_path),
+    },
     ("feeds",): {  # an array of tables
         "route": _Key(STRING, None, _route),
         "url": _Key(STRING, None, _http_url),
@@ -441,6 +470,7 @@ SECTIONS: dict[str, tuple[SectionPath, type]] = {  # Config field -> its table a
     "store": (("store",), StoreConfig),
     "fetch": (("fetch",), FetchConfig),
     "hexo": (("output", "hexo"), HexoConfig),
+    "site_output": (("output", "site"), SiteOutputConfig),
 }
 
 

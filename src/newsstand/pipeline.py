@@ -30,6 +30,8 @@ from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
 from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
+from .publish.site import SiteBusy, SiteResult, build_site
+from .publish.site.search import SearchError
 from .store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ class RunSummary:
 
     feeds: list[FeedReport] = field(default_factory=list)
     published: PublishResult | None = None
+    site: SiteResult | None = None
+    site_error: str | None = None
     retention_removed: int = 0
     elapsed: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
@@ -62,7 +66,7 @@ class RunSummary:
 
     @property
     def complete(self) -> bool:
-        return not (self.published and self.published.errors)
+        return not (self.published and self.published.errors) and not self.site_error
 
     def to_json(self) -> dict[str, object]:
         published = self.published or PublishResult()
@@ -88,6 +92,8 @@ class RunSummary:
                 "problems": published.problems,
                 "errors": published.errors,
             },
+            "site": ({"error": self.site_error} if self.site_error
+                     else self.site.to_json() if self.site else None),
             "warnings": [
                 {"feed": r.feed_key, "warning": w} for r in self.feeds for w in r.warnings
             ],
@@ -380,6 +386,20 @@ def publish(
     return result
 
 
+def build(config: Config, *, progress: Progress | None = None,
+          force: bool = False) -> tuple[SiteResult | None, str | None]:
+    """Build the static site; a failure is returned as one line, never raised."""
+    def report(stage: str, done: int, total: int) -> None:
+        if progress:
+            progress(f"site:{stage}", done, total, "")
+
+    try:
+        return build_site(config, progress=report, force=force), None
+    except (OSError, SearchError, SiteBusy) as exc:
+        log.error("site build failed: %s", exc)
+        return None, f"site build failed: {exc}"
+
+
 # -- run --------------------------------------------------------------------------------
 
 
@@ -406,6 +426,10 @@ def run(
                 summary.published.add(early.result)
             summary.phases["publish"] = time.monotonic() - started - summary.phases.get(
                 "fetch", 0.0)
+    if do_publish and config.site_output.enabled:
+        site_started = time.monotonic()
+        summary.site, summary.site_error = build(config, progress=progress)
+        summary.phases["site"] = time.monotonic() - site_started
     summary.elapsed = time.monotonic() - started
     data = summary.to_json()
     log.info("run done in %.1f s: feeds %s, entries %s, posts %s", summary.elapsed,

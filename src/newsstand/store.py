@@ -109,6 +109,10 @@ class Stored:
     uids: tuple[str, ...] = ()  # the entries written
 
 
+IndexRow = tuple[int, str, int, str, str, str, str]
+"""(id, uid, revision, sort time as UTC ISO text, category, source, channel)"""
+
+
 def entry_uid(feed_key: str, entry_id: str) -> str:
     """A short id, unique across the store and stable for (feed, entry id)."""
     return hashlib.sha1(f"{feed_key}\0{entry_id}".encode()).hexdigest()[:16]
@@ -419,6 +423,23 @@ class SQLiteStore:
                             thumbnail=row[12]),
                 revision=row[13],
             )
+
+    def site_index(self) -> list[IndexRow]:
+        """Every entry's place and sort time, oldest first: what the site build plans with.
+
+        A date in the future sorts at the time the entry was first seen, so a feed that
+        dates its items ahead cannot pin them above the present.
+        """
+        return self._db.execute(
+            "SELECT e.id, e.uid, e.revision, MIN(e.published, e.first_seen) AS at,"
+            " f.category, f.source, f.channel"
+            " FROM entries e JOIN feeds f ON f.id = e.feed_id ORDER BY at, e.id"
+        ).fetchall()
+
+    def state(self) -> str:
+        """Changes whenever any entry is written or deleted."""
+        row = self._db.execute("SELECT COUNT(*), MAX(id) FROM entries").fetchone()
+        return f"{self.get_meta('revision')}:{row[0]}:{row[1]}"
 
     def outputs(self, target: str) -> dict[str, Output]:
         """What a publisher wrote before: uid -> Output."""

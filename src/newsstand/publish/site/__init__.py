@@ -1,0 +1,250 @@
+"""newsstand's own static site: stored entries straight to HTML, feeds and search.
+
+``build_site`` plans every page (``plan``), renders the ones whose inputs changed
+(``render``, in worker processes when there are many) into a new tree beside the old
+one (``tree``), re-indexes the search bundles that changed (``search``) and swaps the
+new tree in.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...config import Config
+from ...store import open_store
+from . import search, tree
+from .plan import Page, Plan, Settings
+from .render import Renderer, render_in_worker, start_worker, static_files, theme_hash
+
+BATCH = 256  # pages per task sent to a worker process
+POOL_THRESHOLD = 600  # fewer changed pages than this render in the main process
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total; 0 when not yet known)
+
+
+@dataclass(slots=True)
+class SiteResult:
+    """What a build did."""
+
+    dir: Path
+    pages: int = 0  # pages the site has
+    rendered: int = 0  # pages written by this build
+    removed: int = 0  # pages the site no longer has
+    indexed: int = 0  # search bundles (re-)built
+    bytes: int = 0  # size of the site on disk
+    skipped: bool = False  # nothing had changed: the site was not touched
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"dir": str(self.dir), "pages": self.pages, "rendered": self.rendered,
+                "removed": self.removed, "search_bundles_indexed": self.indexed,
+                "bytes": self.bytes, "skipped": self.skipped,
+                "phase_seconds": {k: round(v, 3) for k, v in self.phase_seconds.items()}}
+
+
+class SiteBusy(Exception):
+    """Another build is writing this site."""
+
+
+def settings_of(config: Config) -> Settings:
+    out = config.site_output
+    return Settings(title=config.site.title, url=config.site.url, base_path=out.base_path,
+                    per_page=out.per_page, language=out.language,
+                    timezone=config.site.timezone)
+
+
+def subscriptions(config: Config) -> list[dict[str, str]]:
+    """The configured feeds, for the site's OPML (never with the RSSHub access key)."""
+    return [
+        {"category": f.category, "source": f.source, "channel": f.channel,
+         "url": f.url or config.rsshub.instances[0] + (f.route or "")}
+        for f in config.feeds
+    ]
+
+
+def build_site(config: Config, *, progress: Progress | None = None,
+               force: bool = False) -> SiteResult:
+    """Build (or bring up to date) the site in ``[output.site] dir``."""
+    out = config.site_output.dir
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _site_lock(out):
+        return _Build(config, out, progress or (lambda *_: None), force).run()
+
+
+class _site_lock:
+    def __init__(self, out: Path) -> None:
+        self.path = out.with_name(f".{out.name}.lock")
+
+    def __enter__(self) -> None:
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise SiteBusy(f"another newsstand process is building {self.path.parent}") from None
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+
+class _Build:
+    def __init__(self, config: Config, out: Path, progress: Progress, force: bool) -> None:
+        self.config = config
+        self.out = out
+        self.progress = progress
+        self.force = force
+        self.settings = settings_of(config)
+        self.theme_dir = config.site_output.theme_dir
+        self.result = SiteResult(out)
+        self._clock = time.perf_counter()
+
+    def _phase(self, name: str) -> None:
+        now = time.perf_counter()
+        self.result.phase_seconds[name] = now - self._clock
+        self._clock = now
+
+    def run(self) -> SiteResult:
+        tree.recover(self.out)
+        old = {} if self.force else tree.read_manifest(self.out)
+        theme = theme_hash(self.theme_dir, self.settings)
+        subs = subscriptions(self.config)
+        with open_store(self.config.store.url, lock=False) as store:
+            signature = hashlib.sha1(repr((theme, store.state(), subs)).encode()).hexdigest()
+            if old.get("signature") == signature and self.out.is_dir():
+                self.result.skipped = True
+                self.result.pages = len(old.get("pages", {}))
+                self._phase("plan")
+                return self.result
+            rows = store.site_index()
+        plan = Plan(rows, self.settings, self.config.site.tz, subs, theme)
+        self._phase("plan")
+
+        staging = tree.staging_path(self.out)
+        if self.out.is_dir() and old:
+            tree.clone(self.out, staging)
+        else:
+            staging.mkdir()
+        self._phase("clone")
+        try:
+            pages = self._render(plan, staging, old.get("pages", {}))
+            static = self._static(staging, old.get("static", {}))
+            self._phase("render")
+            searched = self._search(plan, staging, old.get("search", {}))
+            self._phase("search")
+            tree.write_manifest(staging, {"signature": signature, "pages": pages,
+                                          "static": static, "search": searched})
+            self.result.bytes = _size(staging)
+            tree.swap(staging, self.out)
+            self._phase("swap")
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return self.result
+
+    def _render(self, plan: Plan, staging: Path, before: dict[str, str]) -> dict[str, str]:
+        keys: dict[str, str] = {}
+
+        def changed() -> Iterator[Page]:
+            for page in plan.pages():
+                keys[page.path] = page.key
+                if before.get(page.path) != page.key:
+                    yield page
+
+        pages = changed()
+        first: list[Page] = []
+        for page in pages:
+            first.append(page)
+            if len(first) >= POOL_THRESHOLD:
+                break
+        args = (self.config.store.url, staging, self.settings, self.config.site.tz,
+                self.theme_dir, plan.nav)
+        if len(first) < POOL_THRESHOLD:
+            renderer = Renderer(*args)
+            try:
+                self._count(renderer.render(first))
+            finally:
+                renderer.close()
+        else:
+            self._render_in_pool(args, first, pages)
+        gone = [path for path in before if path not in keys]
+        tree.remove(staging, gone)
+        self.result.removed = len(gone)
+        self.result.pages = len(keys)
+        return keys
+
+    def _render_in_pool(self, args: tuple, first: list[Page], rest: Iterator[Page]) -> None:
+        workers = max(1, min(os.cpu_count() or 1, 4))
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker,
+                                 initargs=args) as pool:
+            running: set[Future] = set()
+
+            def batches() -> Iterator[list[Page]]:
+                pending = first
+                for page in rest:
+                    pending.append(page)
+                    if len(pending) >= BATCH:
+                        yield pending
+                        pending = []
+                if pending:
+                    yield pending
+
+            for batch in batches():
+                running.add(pool.submit(render_in_worker, batch))
+                if len(running) >= workers * 2:  # bounded: memory stays a few batches
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        self._count(future.result())
+            for future in running:
+                self._count(future.result())
+
+    def _count(self, written: list[tuple[str, int]]) -> None:
+        self.result.rendered += len(written)
+        self.progress("render", self.result.rendered, 0)
+
+    def _static(self, staging: Path, before: dict[str, str]) -> dict[str, str]:
+        keys = {}
+        for name, source in static_files(self.theme_dir).items():
+            data = source.read_bytes()
+            keys[name] = hashlib.sha1(data).hexdigest()
+            target = staging / "static" / name
+            if before.get(name) != keys[name] or not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.unlink(missing_ok=True)
+                target.write_bytes(data)
+        tree.remove(staging / "static", [n for n in before if n not in keys])
+        return keys
+
+    def _search(self, plan: Plan, staging: Path, before: dict[str, str]) -> dict[str, str]:
+        chunks = plan.search_chunks()
+        keys = {str(c.number): c.key for c in chunks}
+        dirty = [c for c in chunks if before.get(str(c.number)) != c.key
+                 or not (staging / search.bundle_dir(c.number)).is_dir()]
+        search.remove(staging, [int(n) for n in before if n not in keys])
+        done = 0
+
+        def on_done(_chunk: object) -> None:
+            nonlocal done
+            done += 1
+            self.progress("search", done, len(dirty))
+
+        search.index(staging, dirty, on_done)
+        self.result.indexed = len(dirty)
+        return keys
+
+
+def _size(folder: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            total += os.lstat(os.path.join(root, name)).st_size
+    return total

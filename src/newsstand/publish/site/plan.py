@@ -1,0 +1,309 @@
+"""What the site is made of: every page, the entries on it, and a key for its inputs.
+
+Pure: it takes the store's index rows (uid, revision, sort time, place) and returns
+page specs. Nothing is read from or written to disk here. A page's ``key`` hashes all
+of its inputs, so the build re-renders exactly the pages whose key changed.
+
+Lists paginate from the oldest entry: page 1 holds the oldest ``per_page`` entries and
+never changes when newer ones arrive. The list's front page shows the newest entries and
+links to the newest full page older than it, so N new entries re-render the fronts they
+appear on and at most one new page per list, not the whole history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from urllib.parse import quote
+
+from ...store import IndexRow
+from ..files import safe_segment
+
+FEED_SIZE = 50  # entries in each of the site's own feeds
+SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
+SITEMAP_CHUNK = 10000  # URLs per sitemap file (the protocol allows 50,000)
+RESERVED = frozenset({"page", "index.html", "atom.xml", "rss.xml", "feed.json"})
+
+
+@dataclass(slots=True)
+class Page:
+    """One file of the site: a template, its context, and the entries it shows."""
+
+    path: str  # relative to the site root, "/"-separated
+    template: str
+    context: dict[str, object] = field(default_factory=dict)
+    uids: tuple[str, ...] = ()  # entries to load, in display order
+    paths: tuple[str, ...] = ()  # each entry's own page
+    key: str = ""  # hash of every input; set by ``Plan.pages``
+
+
+@dataclass(frozen=True, slots=True)
+class SearchChunk:
+    """One Pagefind bundle: the entry pages it indexes."""
+
+    number: int
+    paths: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The configuration a build depends on; part of every page's key."""
+
+    title: str
+    url: str  # absolute, no trailing slash
+    base_path: str  # "/" or "/repo/"
+    per_page: int
+    language: str
+    timezone: str
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha1(
+        json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+def segment(name: str) -> str:
+    """A folder name for a category, source or channel that cannot clash with ours."""
+    name = safe_segment(name, max_bytes=120)
+    return name + "_" if name in RESERVED else name
+
+
+class Links:
+    """Where each kind of page lives, as paths and as hrefs under the base path."""
+
+    def __init__(self, base_path: str) -> None:
+        self.base = base_path
+
+    def href(self, path: str) -> str:
+        """The link to a file: ``a/b/index.html`` is linked as ``a/b/``."""
+        if path == "index.html":
+            return self.base
+        if path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        return self.base + quote(path)
+
+    @staticmethod
+    def place(*names: str) -> str:
+        return "/".join(["category", *(segment(n) for n in names)])
+
+    @staticmethod
+    def entry(uid: str, local: datetime) -> str:
+        return f"posts/{local:%Y/%m}/{uid}.html"
+
+    @staticmethod
+    def month(local: datetime) -> str:
+        return f"archives/{local:%Y/%m}"
+
+    @staticmethod
+    def day(local: datetime) -> str:
+        return f"archives/{local:%Y/%m/%d}"
+
+
+@dataclass(slots=True)
+class _List:
+    """An ordered list of entries (oldest first) to paginate under ``folder``."""
+
+    folder: str  # "" for the home page
+    kind: str
+    title: str
+    crumbs: list[tuple[str, str]]
+    uids: list[str] = field(default_factory=list)
+    revisions: list[int] = field(default_factory=list)
+    children: list[tuple[str, str, int]] = field(default_factory=list)
+    feeds: bool = False
+
+
+class Plan:
+    """Every page of the site for one state of the store."""
+
+    def __init__(self, rows: Sequence[IndexRow], settings: Settings, tz: tzinfo,
+                 subscriptions: Sequence[dict[str, str]], theme: str) -> None:
+        self.settings = settings
+        self.links = Links(settings.base_path)
+        self.subscriptions = subscriptions
+        self.theme = theme
+        self.rows = rows
+        self.local = [datetime.fromisoformat(row[3]).astimezone(tz) for row in rows]
+        self.entry_paths = [self.links.entry(row[1], at) for row, at in zip(rows, self.local,
+                                                                           strict=True)]
+        self.path_of = {row[1]: path for row, path in zip(rows, self.entry_paths, strict=True)}
+        self.nav = self._nav()
+
+    # -- the tree of places -------------------------------------------------------
+
+    def _nav(self) -> list[tuple[str, str]]:
+        names = sorted({row[4] for row in self.rows})
+        return [(name, self.links.href(self.links.place(name) + "/index.html")) for name in names]
+
+    def _lists(self) -> Iterator[_List]:
+        links = self.links
+        home = _List("", "home", self.settings.title, [], feeds=True)
+        places: dict[tuple[str, ...], _List] = {}
+        months: dict[str, _List] = {}
+        days: dict[str, _List] = {}
+        for index, row in enumerate(self.rows):
+            uid, revision = row[1], row[2]
+            home.uids.append(uid)
+            home.revisions.append(revision)
+            names = row[4:7]
+            for depth in (1, 2, 3):
+                key = names[:depth]
+                lst = places.get(key)
+                if lst is None:
+                    folder = links.place(*key)
+                    crumbs = [(n, links.href(links.place(*key[: i + 1]) + "/index.html"))
+                              for i, n in enumerate(key[:-1])]
+                    lst = places[key] = _List(folder, ("category", "source", "channel")[depth - 1],
+                                              key[-1], crumbs, feeds=depth == 1)
+                lst.uids.append(uid)
+                lst.revisions.append(revision)
+            at = self.local[index]
+            for table, folder, title in (
+                (months, links.month(at), f"{at:%Y-%m}"),
+                (days, links.day(at), f"{at:%Y-%m-%d}"),
+            ):
+                lst = table.get(folder)
+                if lst is None:
+                    crumbs = [] if table is months else [
+                        (f"{at:%Y-%m}", links.href(links.month(at) + "/index.html"))]
+                    lst = table[folder] = _List(folder, "archive", title, crumbs)
+                lst.uids.append(uid)
+                lst.revisions.append(revision)
+        for key, lst in places.items():
+            lst.children = sorted(
+                (child[-1], links.href(places[child].folder + "/index.html"),
+                 len(places[child].uids))
+                for child in places if len(child) == len(key) + 1 and child[:-1] == key
+            )
+        for month in months.values():
+            month.children = [(d.title[-2:], links.href(d.folder + "/index.html"), len(d.uids))
+                              for d in days.values() if d.folder.startswith(month.folder + "/")]
+        yield home
+        yield from places.values()
+        yield from months.values()
+        yield from days.values()
+        self.tree = self._tree(places)
+        self.archive = [(m.title, links.href(m.folder + "/index.html"), len(m.uids))
+                        for m in reversed(months.values())]
+
+    def _tree(self, places: dict[tuple[str, ...], _List]) -> list[dict[str, object]]:
+        def node(key: tuple[str, ...]) -> dict[str, object]:
+            lst = places[key]
+            children = sorted(c for c in places if len(c) == len(key) + 1 and c[:-1] == key)
+            return {"name": key[-1], "href": self.links.href(lst.folder + "/index.html"),
+                    "count": len(lst.uids), "children": [node(c) for c in children]}
+        return [node(k) for k in sorted(k for k in places if len(k) == 1)]
+
+    # -- pages --------------------------------------------------------------------
+
+    def _list_pages(self, lst: _List) -> Iterator[Page]:
+        per_page = self.settings.per_page
+        links = self.links
+        prefix = lst.folder + "/" if lst.folder else ""
+        total = len(lst.uids)
+        older_than_front = total - per_page  # entries [0, older_than_front) are not on the front
+        last = (older_than_front - 1) // per_page + 1 if older_than_front > 0 else 0
+        base = {"kind": lst.kind, "title": lst.title, "crumbs": lst.crumbs,
+                "children": lst.children, "count": total,
+                "feeds": self._feed_links(prefix) if lst.feeds else None}
+
+        def page_path(number: int) -> str:
+            return f"{prefix}page/{number}.html"
+
+        front = lst.uids[-per_page:][::-1]
+        yield self._page(f"{prefix}index.html", "list.html",
+                         {**base, "page": None,
+                          "older": links.href(page_path(last)) if last else None, "newer": None},
+                         front, lst.revisions[-per_page:])
+        for number in range(1, last + 1):
+            start = (number - 1) * per_page
+            newer = page_path(number + 1) if number < last else f"{prefix}index.html"
+            yield self._page(page_path(number), "list.html",
+                             {**base, "page": number, "children": [],
+                              "older": links.href(page_path(number - 1)) if number > 1 else None,
+                              "newer": links.href(newer)},
+                             lst.uids[start:start + per_page][::-1],
+                             lst.revisions[start:start + per_page])
+        if lst.feeds:
+            newest = lst.uids[-FEED_SIZE:][::-1]
+            revisions = lst.revisions[-FEED_SIZE:]
+            context = {"title": lst.title, "folder": prefix,
+                       "home": links.href(f"{prefix}index.html")}
+            for name, template in (("atom.xml", "atom.xml"), ("rss.xml", "rss.xml"),
+                                   ("feed.json", "feed.json")):
+                yield self._page(prefix + name, template, context, newest, revisions)
+
+    def _feed_links(self, prefix: str) -> dict[str, str]:
+        return {name: self.links.href(prefix + name) for name in ("atom.xml", "rss.xml",
+                                                                  "feed.json")}
+
+    def _page(self, path: str, template: str, context: dict[str, object] | None = None,
+              uids: Iterable[str] = (), revisions: Iterable[int] = ()) -> Page:
+        uids = tuple(uids)
+        paths = tuple(self.path_of[uid] for uid in uids)
+        context = context or {}
+        page = Page(path, template, context, uids, paths)
+        page.key = _key(self.theme, self.nav, path, template, context, paths, list(revisions))
+        return page
+
+    def pages(self) -> Iterator[Page]:
+        """Every page, entry pages first: a crash part-way never leaves a list linking to
+        an entry page that is not there yet."""
+        links = self.links
+        for index, row in enumerate(self.rows):
+            uid, revision, names = row[1], row[2], row[4:7]
+            crumbs = [(n, links.href(links.place(*names[: i + 1]) + "/index.html"))
+                      for i, n in enumerate(names)]
+            yield self._page(self.entry_paths[index], "entry.html", {"crumbs": crumbs},
+                             (uid,), (revision,))
+        for lst in self._lists():
+            yield from self._list_pages(lst)
+        yield self._page("categories/index.html", "categories.html", {"tree": self.tree})
+        yield self._page("archives/index.html", "archives.html", {"months": self.archive})
+        yield self._page("search/index.html", "search.html",
+                         {"bundles": [links.href(f"pagefind/{c.number}/")
+                                      for c in self.search_chunks()]})
+        yield self._page("404.html", "404.html")
+        yield self._page("opml.xml", "opml.xml", {"outlines": self._outlines()})
+        yield from self._sitemaps()
+        yield self._page("robots.txt", "robots.txt",
+                         {"sitemap": self.settings.url + self.links.href("sitemap.xml")})
+
+    def _outlines(self) -> list[dict[str, object]]:
+        tree: dict[str, dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
+        for sub in self.subscriptions:
+            tree[sub["category"]][sub["source"]].append(sub)
+        return [{"name": c, "sources": [{"name": s, "feeds": feeds}
+                                        for s, feeds in sources.items()]}
+                for c, sources in tree.items()]
+
+    def _sitemaps(self) -> Iterator[Page]:
+        absolute = self.settings.url
+        hrefs = [self.links.href(p) for p in self.entry_paths]
+        files = []
+        for number, start in enumerate(range(0, max(len(hrefs), 1), SITEMAP_CHUNK), start=1):
+            chunk = [absolute + h for h in hrefs[start:start + SITEMAP_CHUNK]]
+            if number == 1:
+                chunk = [absolute + self.links.base, *chunk]
+            path = f"sitemap-{number}.xml"
+            files.append(absolute + self.links.href(path))
+            yield self._page(path, "sitemap.xml", {"urls": chunk})
+        yield self._page("sitemap.xml", "sitemap-index.xml", {"sitemaps": files})
+
+    def search_chunks(self) -> list[SearchChunk]:
+        """Entries grouped by storage order: new entries land in the newest bundles."""
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index, row in enumerate(self.rows):
+            groups[row[0] // SEARCH_CHUNK].append(index)
+        return [
+            SearchChunk(number, tuple(self.entry_paths[i] for i in indexes),
+                        _key(self.theme, [(self.rows[i][1], self.rows[i][2], self.entry_paths[i])
+                                          for i in indexes]))
+            for number, indexes in sorted(groups.items())
+        ]

@@ -1,0 +1,211 @@
+"""Pages to files: Jinja2 templates fed with stored entries.
+
+Templates are the only place HTML (or the site's XML and JSON) is written. Entry HTML
+is sanitised again here, whatever the feed's ``clean`` setting, so no feed can put a
+script on the site. A ``Renderer`` runs in the main process or in each worker process
+with its own read-only store connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import os
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import markupsafe
+
+from ...clean import clean_html
+from ...model import Item
+from ...store import open_store
+from .plan import Links, Page, Settings
+
+PACKAGE_TEMPLATES = Path(str(resources.files(__package__) / "templates"))
+PACKAGE_STATIC = Path(str(resources.files(__package__) / "static"))
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "home": "首页", "categories": "分类", "archives": "归档", "search": "搜索",
+        "search_placeholder": "搜索文章", "original": "阅读原文", "newer": "较新",
+        "older": "较早", "entries": "篇", "page": "第 {n} 页", "theme": "切换深色模式",
+        "not_found": "页面不存在", "not_found_text": "这个地址没有页面。", "feeds": "订阅",
+        "empty": "还没有文章。", "sources": "来源", "published": "发布于",
+        "search_nojs": "搜索需要启用 JavaScript。", "no_results": "没有找到结果。",
+        "results": "个结果",
+    },
+    "en": {
+        "home": "Home", "categories": "Categories", "archives": "Archives", "search": "Search",
+        "search_placeholder": "Search articles", "original": "Read the original",
+        "newer": "Newer", "older": "Older", "entries": "entries", "page": "Page {n}",
+        "theme": "Toggle dark mode", "not_found": "Page not found",
+        "not_found_text": "There is no page at this address.", "feeds": "Feeds",
+        "empty": "No entries yet.", "sources": "Sources", "published": "Published",
+        "search_nojs": "Search needs JavaScript.", "no_results": "No results.",
+        "results": "results",
+    },
+}
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
+_TAG = re.compile(r"<[^>]*>")
+_INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
+
+
+def excerpt(content: str, limit: int = 120) -> str:
+    """The first words of an entry's text."""
+    text = " ".join(html.unescape(_TAG.sub(" ", _INVISIBLE.sub(" ", content))).split())
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def template_dirs(theme_dir: Path | None) -> list[Path]:
+    return [d for d in (theme_dir, PACKAGE_TEMPLATES) if d is not None]
+
+
+def static_files(theme_dir: Path | None) -> dict[str, Path]:
+    """Static file name -> file, a theme's ``static/`` overriding the shipped ones."""
+    files: dict[str, Path] = {}
+    for folder in (PACKAGE_STATIC, theme_dir / "static" if theme_dir else None):
+        if folder and folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    files[path.relative_to(folder).as_posix()] = path
+    return files
+
+
+def theme_hash(theme_dir: Path | None, settings: Settings) -> str:
+    """Changes when any template, static file or site setting changes."""
+    h = hashlib.sha1(repr(settings).encode())
+    for folder in template_dirs(theme_dir):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                h.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    for name, path in static_files(theme_dir).items():
+        h.update(name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _printable(value: object) -> object:
+    """Every printed value loses the control characters no HTML or XML page may hold."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(_NOT_XML.sub("", value))
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    return value
+
+
+class Renderer:
+    """Renders pages into ``out``, reading entries from the store at ``store_url``."""
+
+    def __init__(self, store_url: str, out: Path, settings: Settings, tz: tzinfo,
+                 theme_dir: Path | None, nav: Sequence[tuple[str, str]]) -> None:
+        self.store = open_store(store_url, lock=False)
+        self.out = out
+        self.settings = settings
+        self.tz = tz
+        self.links = Links(settings.base_path)
+        self._made: set[Path] = set()
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(theme_dir)]),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+            finalize=_printable,
+        )
+        env.filters["local"] = self.local_time
+        env.filters["rfc822"] = lambda dt: dt.astimezone(UTC).strftime(
+            "%a, %d %b %Y %H:%M:%S +0000")
+        env.filters["iso"] = lambda dt: dt.astimezone(UTC).isoformat(timespec="seconds")
+        env.globals.update(
+            site=settings, labels=LABELS[settings.language], nav=nav,
+            lang=settings.language, href=self.links.href,
+            absolute=lambda path: settings.url + self.links.href(path),
+            static=lambda name: self.links.href("static/" + name),
+        )
+        self.env = env
+
+    def local_time(self, dt: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return dt.astimezone(self.tz).strftime(fmt)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def card(self, item: Item, path: str) -> dict[str, object]:
+        entry = item.entry
+        local = entry.published.astimezone(self.tz) if entry.published else None
+        return {
+            "uid": item.uid, "title": entry.title, "link": entry.link,
+            "href": self.links.href(path), "path": path,
+            "thumbnail": entry.thumbnail, "published": entry.published, "local": local,
+            "author": entry.author, "category": item.category, "source": item.source,
+            "channel": item.channel, "excerpt": excerpt(entry.content),
+            "place": self.links.href(self.links.place(item.category, item.source,
+                                                      item.channel) + "/index.html"),
+        }
+
+    def render(self, pages: Iterable[Page]) -> list[tuple[str, int]]:
+        """Render and write ``pages``; return (path, bytes written) for each."""
+        pages = list(pages)
+        wanted = {uid for page in pages for uid in page.uids}
+        items = {item.uid: item for item in self.store.items(wanted)} if wanted else {}
+        written = []
+        for page in pages:
+            shown = [(items[uid], path) for uid, path in zip(page.uids, page.paths, strict=True)
+                     if uid in items]
+            data = self.render_one(page, shown)
+            self.write(page.path, data)
+            written.append((page.path, len(data)))
+        return written
+
+    def render_one(self, page: Page, items: list[tuple[Item, str]]) -> bytes:
+        template = self.env.get_template(page.template)
+        context = dict(page.context)
+        context["path"] = page.path
+        if page.template == "entry.html":
+            item, path = items[0]
+            context["item"] = self.card(item, path)
+            context["content"] = clean_html(item.entry.content, item.entry.link)
+        else:
+            cards = [self.card(item, path) for item, path in items]
+            if page.template in ("atom.xml", "rss.xml", "feed.json"):
+                for card, (item, _) in zip(cards, items, strict=True):
+                    card["content"] = clean_html(item.entry.content, item.entry.link)
+                    card["updated"] = item.entry.updated or item.entry.published
+            context["items"] = cards
+        return template.render(context).encode("utf-8")
+
+    def write(self, path: str, data: bytes) -> None:
+        """Write a file of the new tree. The tree may hold a hard link to the old site's
+        file at this path, so the link is replaced, never written through."""
+        target = self.out / path
+        parent = target.parent
+        if parent not in self._made:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(parent)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+
+
+# -- worker processes ---------------------------------------------------------------------
+
+_worker: Renderer | None = None
+
+
+def start_worker(*args: object) -> None:
+    global _worker
+    _worker = Renderer(*args)  # type: ignore[arg-type]
+
+
+def render_in_worker(pages: list[Page]) -> list[tuple[str, int]]:
+    assert _worker is not None
+    return _worker.render(pages)

@@ -1,0 +1,107 @@
+"""The site folder, replaced whole: a new tree is built beside the old and swapped in.
+
+The new tree starts as hard links to the old one's files (cheap: no bytes copied), the
+build replaces what changed, and one ``renameat2(RENAME_EXCHANGE)`` swaps the two
+folders, so a reader (or a crash) sees the old site or the new one, never a mix. The
+manifest of page keys lives inside the tree, so it always describes the files beside it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+from pathlib import Path
+
+MANIFEST = ".newsstand-manifest.json"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def staging_path(site: Path) -> Path:
+    return site.with_name(f".{site.name}.new")
+
+
+def retired_path(site: Path) -> Path:
+    return site.with_name(f".{site.name}.old")
+
+
+def recover(site: Path) -> None:
+    """Undo what a crash between two renames may have left, then clear leftovers."""
+    retired = retired_path(site)
+    if not site.exists() and retired.is_dir():
+        retired.rename(site)
+    for leftover in (staging_path(site), retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+
+
+def read_manifest(site: Path) -> dict[str, object]:
+    try:
+        data = json.loads((site / MANIFEST).read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def clone(site: Path, staging: Path) -> int:
+    """Make ``staging`` a copy of ``site`` made of hard links; return the files linked."""
+    count = 0
+    prefix = len(str(site)) + 1
+    for folder, _dirs, files in os.walk(site):
+        target = os.path.join(staging, folder[prefix:]) if len(folder) > len(str(site)) \
+            else str(staging)
+        os.makedirs(target, exist_ok=True)
+        for name in files:
+            os.link(os.path.join(folder, name), os.path.join(target, name))
+            count += 1
+    return count
+
+
+def remove(staging: Path, paths: list[str]) -> None:
+    """Delete files the new site no longer has, and folders left empty by that."""
+    folders = set()
+    for path in paths:
+        target = staging / path
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            continue
+        folders.add(target.parent)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        while folder != staging:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+
+
+def write_manifest(staging: Path, manifest: dict[str, object]) -> None:
+    (staging / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
+                     _RENAME_EXCHANGE) == 0
+
+
+def swap(staging: Path, site: Path) -> None:
+    """Put ``staging`` in place of ``site`` and delete the old tree."""
+    if not site.exists():
+        staging.rename(site)
+        return
+    retired = retired_path(site)
+    if _exchange(staging, site):
+        staging.rename(retired)
+    else:  # no atomic exchange here: two renames, which ``recover`` can undo
+        site.rename(retired)
+        staging.rename(site)
+    shutil.rmtree(retired)
