@@ -442,7 +442,7 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
         ),
         pytest.param(
             '[output.hugo]\ndir = "content"\n',
-            "newsstand.toml:1: unknown section [output.hugo] (known: [output.hexo])",
+            "newsstand.toml:1: unknown section [output.hugo] (known: [output.hexo], [output.site])",
             id="unknown output",
         ),
         pytest.param(

@@ -30,8 +30,7 @@ from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
 from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
-from .publish.site import SiteBusy, SiteResult, build_site
-from .publish.site.search import SearchError
+from .publish.site import SiteError, SiteResult, build_site
 from .store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -395,7 +394,7 @@ def build(config: Config, *, progress: Progress | None = None,
 
     try:
         return build_site(config, progress=report, force=force), None
-    except (OSError, SearchError, SiteBusy) as exc:
+    except (OSError, SiteError) as exc:
         log.error("site build failed: %s", exc)
         return None, f"site build failed: {exc}"
 

@@ -22,7 +22,10 @@ from pathlib import Path
 from ...config import Config
 from ...store import open_store
 from . import search, tree
+from .errors import SearchError, SiteBusy, SiteError
 from .plan import Page, Plan, Settings
+
+__all__ = ["SearchError", "SiteBusy", "SiteError", "SiteResult", "build_site"]
 from .render import Renderer, render_in_worker, start_worker, static_files, theme_hash
 
 BATCH = 256  # pages per task sent to a worker process
@@ -49,10 +52,6 @@ class SiteResult:
                 "removed": self.removed, "search_bundles_indexed": self.indexed,
                 "bytes": self.bytes, "skipped": self.skipped,
                 "phase_seconds": {k: round(v, 3) for k, v in self.phase_seconds.items()}}
-
-
-class SiteBusy(Exception):
-    """Another build is writing this site."""
 
 
 def settings_of(config: Config) -> Settings:

@@ -225,7 +225,7 @@ class Plan:
             start = (number - 1) * per_page
             newer = page_path(number + 1) if number < last else f"{prefix}index.html"
             yield self._page(page_path(number), "list.html",
-                             {**base, "page": number, "children": [],
+                             {**base, "page": number, "children": [], "count": None,
                               "older": links.href(page_path(number - 1)) if number > 1 else None,
                               "newer": links.href(newer)},
                              lst.uids[start:start + per_page][::-1],

@@ -24,6 +24,7 @@ import markupsafe
 from ...clean import clean_html
 from ...model import Item
 from ...store import open_store
+from .errors import SiteError
 from .plan import Links, Page, Settings
 
 PACKAGE_TEMPLATES = Path(str(resources.files(__package__) / "templates"))
@@ -155,7 +156,12 @@ class Renderer:
         for page in pages:
             shown = [(items[uid], path) for uid, path in zip(page.uids, page.paths, strict=True)
                      if uid in items]
-            data = self.render_one(page, shown)
+            try:
+                data = self.render_one(page, shown)
+            except jinja2.TemplateError as exc:
+                where = f"{exc.name}:{exc.lineno}" if getattr(exc, "lineno", None) else \
+                    page.template
+                raise SiteError(f"template {where} failed on {page.path}: {exc}") from None
             self.write(page.path, data)
             written.append((page.path, len(data)))
         return written

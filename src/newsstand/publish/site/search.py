@@ -17,13 +17,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .errors import SearchError
 from .plan import SearchChunk
 
 PARALLEL = 2  # Pagefind processes at once (~170 MB each per 1,000 entries)
-
-
-class SearchError(Exception):
-    """Pagefind failed; the message holds what it printed."""
 
 
 def bundle_dir(number: int) -> str:
