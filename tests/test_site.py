@@ -204,8 +204,7 @@ def test_a_failed_build_leaves_the_old_site(server, make_config, tmp_path: Path)
         build_site(broken)
     after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     assert after == before
-    assert not any(p.name.startswith(".public.") for p in site.parent.iterdir()
-                   if p.is_dir())
+    assert not site.with_name(".public.new").exists()
 
 
 def test_leftovers_of_a_killed_build_are_cleared(server, make_config) -> None:
@@ -219,7 +218,7 @@ def test_leftovers_of_a_killed_build_are_cleared(server, make_config) -> None:
     assert not staging.exists()
     assert not list(site.rglob("half.html"))
     # killed between the two renames of a swap: the old tree is put back
-    retired = site.with_name(".public.old")
+    retired = site.with_name(".public.old-1")
     site.rename(retired)
     assert build_site(config).skipped
     assert (site / "index.html").is_file() and not retired.exists()

@@ -9,6 +9,7 @@ with its own read-only store connection.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import os
@@ -52,6 +53,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+CARD_CACHE = 50_000  # cards kept per process (~1 KB each)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
 _TAG = re.compile(r"<[^>]*>")
 _INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
@@ -120,13 +122,20 @@ class Renderer:
         env.filters["rfc822"] = lambda dt: dt.astimezone(UTC).strftime(
             "%a, %d %b %Y %H:%M:%S +0000")
         env.filters["iso"] = lambda dt: dt.astimezone(UTC).isoformat(timespec="seconds")
+        href = functools.lru_cache(maxsize=4096)(self.links.href)
         env.globals.update(
             site=settings, labels=LABELS[settings.language], nav=nav,
-            lang=settings.language, href=self.links.href,
-            absolute=lambda path: settings.url + self.links.href(path),
-            static=lambda name: self.links.href("static/" + name),
+            lang=settings.language, href=href,
+            absolute=lambda path: settings.url + href(path),
+            static=lambda name: href("static/" + name),
         )
+        # What every page shares is rendered once, not once per page.
+        env.globals["chrome"] = {
+            part: markupsafe.Markup(env.get_template(f"_{part}.html").render())
+            for part in ("header", "footer")
+        }
         self.env = env
+        self._cards: dict[tuple[str, int], dict[str, object]] = {}
 
     def local_time(self, dt: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return dt.astimezone(self.tz).strftime(fmt)
@@ -135,17 +144,26 @@ class Renderer:
         self.store.close()
 
     def card(self, item: Item, path: str) -> dict[str, object]:
-        entry = item.entry
-        local = entry.published.astimezone(self.tz) if entry.published else None
-        return {
-            "uid": item.uid, "title": entry.title, "link": entry.link,
-            "href": self.links.href(path), "path": path,
-            "thumbnail": entry.thumbnail, "published": entry.published, "local": local,
-            "author": entry.author, "category": item.category, "source": item.source,
-            "channel": item.channel, "excerpt": excerpt(entry.content),
-            "place": self.links.href(self.links.place(item.category, item.source,
-                                                      item.channel) + "/index.html"),
-        }
+        """What a list shows of an entry; an entry is on ~6 lists, so it is made once."""
+        key = (item.uid, item.revision)
+        card = self._cards.get(key)
+        if card is None:
+            if len(self._cards) > CARD_CACHE:
+                self._cards.clear()
+            entry = item.entry
+            assert entry.published is not None
+            card = self._cards[key] = {
+                "uid": item.uid, "title": entry.title, "link": entry.link,
+                "href": self.links.href(path), "path": path,
+                "thumbnail": entry.thumbnail, "published": entry.published,
+                "iso": entry.published.astimezone(UTC).isoformat(timespec="seconds"),
+                "when": self.local_time(entry.published),
+                "author": entry.author, "category": item.category, "source": item.source,
+                "channel": item.channel, "excerpt": excerpt(entry.content),
+                "place": self.links.href(self.links.place(item.category, item.source,
+                                                          item.channel) + "/index.html"),
+            }
+        return card
 
     def render(self, pages: Iterable[Page]) -> list[tuple[str, int]]:
         """Render and write ``pages``; return (path, bytes written) for each."""
@@ -177,9 +195,9 @@ class Renderer:
         else:
             cards = [self.card(item, path) for item, path in items]
             if page.template in ("atom.xml", "rss.xml", "feed.json"):
-                for card, (item, _) in zip(cards, items, strict=True):
-                    card["content"] = clean_html(item.entry.content, item.entry.link)
-                    card["updated"] = item.entry.updated or item.entry.published
+                cards = [{**card, "content": clean_html(item.entry.content, item.entry.link),
+                          "updated": item.entry.updated or item.entry.published}
+                         for card, (item, _) in zip(cards, items, strict=True)]
             context["items"] = cards
         return template.render(context).encode("utf-8")
 

@@ -13,6 +13,9 @@ import ctypes.util
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 MANIFEST = ".newsstand-manifest.json"
@@ -25,17 +28,21 @@ def staging_path(site: Path) -> Path:
 
 
 def retired_path(site: Path) -> Path:
-    return site.with_name(f".{site.name}.old")
+    """A unique name for an old tree on its way out (removal may outlive the build)."""
+    return site.with_name(f".{site.name}.old-{time.time_ns()}")
+
+
+def _retired(site: Path) -> list[Path]:
+    return sorted(site.parent.glob(f".{site.name}.old-*"), key=lambda p: p.name)
 
 
 def recover(site: Path) -> None:
     """Undo what a crash between two renames may have left, then clear leftovers."""
-    retired = retired_path(site)
-    if not site.exists() and retired.is_dir():
-        retired.rename(site)
-    for leftover in (staging_path(site), retired):
-        if leftover.exists():
-            shutil.rmtree(leftover)
+    retired = _retired(site)
+    if not site.exists() and retired and retired[-1].is_dir():
+        retired.pop().rename(site)
+    for leftover in (staging_path(site), *retired):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def read_manifest(site: Path) -> dict[str, object]:
@@ -104,4 +111,16 @@ def swap(staging: Path, site: Path) -> None:
     else:  # no atomic exchange here: two renames, which ``recover`` can undo
         site.rename(retired)
         staging.rename(site)
-    shutil.rmtree(retired)
+    remove_later(retired)
+
+
+def remove_later(tree: Path) -> None:
+    """Delete ``tree`` in a detached process: unlinking tens of thousands of files takes
+    seconds here, and the new site is already live. A removal cut short (the machine
+    stopped) is finished by the next build's ``recover``."""
+    subprocess.Popen(
+        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",
+         str(tree)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, close_fds=True,
+    )

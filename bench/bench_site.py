@@ -1,0 +1,111 @@
+"""Benchmark: `newsstand build` over a store of N synthetic entries.
+
+Entries are ~4 KB of Chinese HTML with 3 images, filed under 10 categories x 10 sources
+x 5 channels, 100 a day. The store is filled through the store's own API (no fetching),
+then three real `newsstand build` subprocesses are timed: a full build, a rebuild with
+nothing new, and a rebuild after 100 new entries. Peak RSS is sampled over the process
+tree (main process, render workers, Pagefind).
+
+    python bench/bench_site.py --entries 10000
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench_run import WORDS, measure, paragraph
+
+from newsstand.config import load_config
+from newsstand.model import Entry, Fetched, Outcome
+from newsstand.store import open_store
+
+PER_DAY = 100
+
+
+def entry(rng: random.Random, n: int, start: datetime) -> Entry:
+    images = "".join(f'<p><img src="https://img.example.com/{n}/{k}.jpg" alt="图{k}"></p>'
+                     for k in range(3))
+    html = images[: len(images) // 3] + "".join(paragraph(rng) for _ in range(8)) + images
+    when = start + timedelta(seconds=n * 86400 // PER_DAY)
+    return Entry(id=f"e{n}", link=f"https://news.example.com/{n}.html",
+                 title="".join(rng.choices(WORDS, k=5)) + f" 第{n}号", author=None,
+                 published=when, updated=None, content=html,
+                 thumbnail=f"https://img.example.com/{n}/0.jpg")
+
+
+def fill(config_path: Path, first: int, count: int, start: datetime) -> None:
+    config = load_config(config_path)
+    feeds = config.feeds
+    rng = random.Random(first)
+    with open_store(config.store.url) as store:
+        store.sync_feeds(feeds)
+        for base in range(first, first + count, 5000):
+            by_feed: dict[int, list[Entry]] = {}
+            for n in range(base, min(base + 5000, first + count)):
+                by_feed.setdefault(n % len(feeds), []).append(entry(rng, n, start))
+            store.record([
+                Outcome(feeds[i], Fetched(feeds[i].key, feeds[i].url or "", 200), tuple(es))
+                for i, es in by_feed.items()
+            ])
+
+
+def du(folder: Path) -> tuple[int, int]:
+    files = size = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            files += 1
+            size += os.lstat(os.path.join(root, name)).st_size
+    return files, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=10000)
+    parser.add_argument("--keep", type=Path, help="build here and keep it (default: a temp dir)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        config = root / "newsstand.toml"
+        lines = ['[site]\ntitle = "bench"\ntimezone = "Asia/Shanghai"\n',
+                 "[output.hexo]\nenabled = false\n"]
+        for c in range(10):
+            for s in range(10):
+                for ch in range(5):
+                    lines.append(f'[[feeds]]\nurl = "https://feeds.example.com/{c}/{s}/{ch}"\n'
+                                 f'category = "分类{c}"\nsource = "来源{c}-{s}"\n'
+                                 f'channel = "频道{ch}"\n')
+        config.write_text("\n".join(lines), encoding="utf-8")
+        start = datetime(2024, 1, 1, tzinfo=UTC)
+        began = time.perf_counter()
+        fill(config, 0, args.entries, start)
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        print(f"store: {args.entries} entries filled in {time.perf_counter() - began:.1f} s")
+        cmd = [sys.executable, "-m", "newsstand.cli", "build", "--json", "--config", str(config)]
+        site = root / "public"
+        for name in ("full build", "rebuild, nothing new", "rebuild after 100 new entries"):
+            if name.startswith("rebuild after"):
+                fill(config, args.entries, 100, start)
+            wall, peak, result = measure(cmd)
+            files, size = du(site)
+            print(f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
+                  f"{result['pages']} pages ({result['rendered']} rendered, "
+                  f"{result['search_bundles_indexed']} search bundles indexed), "
+                  f"{files} files, {size / 1048576:.0f} MB on disk; phases "
+                  f"{result['phase_seconds']}")
+        subprocess.run(["sync"], check=False)
+
+
+if __name__ == "__main__":
+    main()
