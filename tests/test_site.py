@@ -297,3 +297,29 @@ def test_serve_previews_and_rebuilds(server, make_config) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_build_command_reports_and_fails_in_one_line(server, make_config, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from newsstand.cli import main
+
+    url = serve_feed(server, "/feed", [item(1, datetime(2024, 1, 1, tzinfo=UTC))])
+    config = make_config([{"url": url, "category": "c", "source": "s"}])
+    pipeline.run(config, do_publish=False)
+    runner = CliRunner()
+    done = runner.invoke(main, ["build", "-c", str(config.path)])
+    assert done.exit_code == 0, done.output
+    assert "pages in" in done.output and "newsstand serve" in done.output
+    again = runner.invoke(main, ["build", "--json", "-c", str(config.path)])
+    assert json.loads(again.output)["skipped"] is True
+
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "list.html").write_text("{% if %}")  # a syntax error
+    broken = write_config(config.root, [{"url": url, "category": "c", "source": "s"}],
+                          output__site={"theme_dir": str(theme)})
+    failed = runner.invoke(main, ["build", "-c", str(broken)])
+    assert failed.exit_code == 1
+    (line,) = failed.output.strip().splitlines()
+    assert line.startswith("error: site build failed: template") and "list.html" in line
