@@ -107,7 +107,7 @@ def fetch(config_path: Path | None, as_json: bool) -> None:
 @main.command()
 @common
 def publish(config_path: Path | None, as_json: bool) -> None:
-    """Write the Hexo posts of every stored item (no fetching)."""
+    """Write the Hexo posts of every stored item and build the site (no fetching)."""
     _execute(_load(config_path), as_json, do_fetch=False, do_publish=True)
 
 

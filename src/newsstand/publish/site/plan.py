@@ -141,7 +141,8 @@ class Plan:
         names = sorted({row[4] for row in self.rows})
         return [(name, self.links.href(self.links.place(name) + "/index.html")) for name in names]
 
-    def _lists(self) -> Iterator[_List]:
+    def _lists(self) -> list[_List]:
+        """Every paginated list; also sets ``tree`` and ``archive`` (their summaries)."""
         links = self.links
         home = _List("", "home", self.settings.title, [], feeds=True)
         places: dict[tuple[str, ...], _List] = {}
@@ -184,13 +185,10 @@ class Plan:
         for month in months.values():
             month.children = [(d.title[-2:], links.href(d.folder + "/index.html"), len(d.uids))
                               for d in days.values() if d.folder.startswith(month.folder + "/")]
-        yield home
-        yield from places.values()
-        yield from months.values()
-        yield from days.values()
         self.tree = self._tree(places)
         self.archive = [(m.title, links.href(m.folder + "/index.html"), len(m.uids))
                         for m in reversed(months.values())]
+        return [home, *places.values(), *months.values(), *days.values()]
 
     def _tree(self, places: dict[tuple[str, ...], _List]) -> list[dict[str, object]]:
         def node(key: tuple[str, ...]) -> dict[str, object]:
