@@ -31,6 +31,7 @@ __all__ = [
     "parse_docs",
     "parse_docs_dir",
     "parse_namespace_api",
+    "split_query",
     "template_params",
 ]
 
@@ -74,6 +75,15 @@ class CatalogError(Exception):
 _PARAM = re.compile(r":(\w+)(\{[^}]*\}|\([^)]*\))?([?*+])?")
 
 
+def split_query(path: str) -> tuple[str, str]:
+    """``/a/:b?/c?x=1`` -> (``/a/:b?/c``, ``?x=1``): a ``?`` ending a ``:name`` marks it
+    optional; the first other ``?`` starts the query."""
+    for i, c in enumerate(path):
+        if c == "?" and not path[path.rfind("/", 0, i) + 1:i].startswith(":"):
+            return path[:i], path[i:]
+    return path, ""
+
+
 def template_params(template: str) -> list[tuple[str, bool]]:
     """(name, required) for each ``:name`` of a path template, in order."""
     return [(m.group(1), m.group(3) not in ("?", "*")) for m in _PARAM.finditer(template)]
@@ -100,7 +110,7 @@ def fill_template(template: str, values: Mapping[str, str]) -> str:
 
 def match_template(template: str, path: str) -> dict[str, str] | None:
     """The parameter values if ``path`` is an instance of ``template``, else None."""
-    want = [s for s in path.split("?")[0].split("/") if s]
+    want = [s for s in split_query(path)[0].split("/") if s]
     have = [s for s in template.split("/") if s]
     values: dict[str, str] = {}
     i = 0
@@ -252,9 +262,10 @@ def _routes_of_tag(attrs: dict[str, str], heads: _Headings, origin: str, line: i
         source = heads.source or namespace
         yield from _api_routes(namespace, source, data, origin, line, "new", category, cid)
         return
-    path = attrs.get("path") or attrs.get("example")
+    path = (attrs.get("path") or attrs.get("example") or "").strip()
     if not path:
         return
+    path = "/" + path.lstrip("/")  # one page writes "mpaypass/main/:type?"
     names = [name for name, _ in template_params(path)]
     described = _js_strings(attrs.get(":paramsDesc", ""))
     yield Route(

@@ -19,6 +19,7 @@ from .catalog import (
     match_template,
     parse_docs_dir,
     parse_namespace_api,
+    split_query,
     template_params,
 )
 
@@ -99,13 +100,13 @@ def _literal_segments(template: str) -> int:
 
 def find_route(store: Store, path: str) -> Route | None:
     """The catalog's best route for a concrete path (or a template, given exactly)."""
-    bare = path.split("?")[0].rstrip("/") or "/"
+    bare = split_query(path)[0].rstrip("/") or "/"
     candidates = store.routes(next((s for s in bare.split("/") if s), ""))
     ranked = []
     for route in candidates:
         if route.path == bare:
             rank = 0
-        elif route.example and route.example.split("?")[0].rstrip("/") == bare:
+        elif route.example and split_query(route.example)[0].rstrip("/") == bare:
             rank = 1
         elif match_template(route.path, bare) is not None:
             rank = 2
@@ -119,10 +120,7 @@ def find_route(store: Store, path: str) -> Route | None:
 
 def resolve(store: Store, path: str, values: Mapping[str, str]) -> Resolved:
     """``path`` (concrete, or a template with ``values`` for its parameters) as a route."""
-    query = ""
-    if "?" in path:
-        path, query = path.split("?", 1)
-        query = "?" + query
+    path, query = split_query(path)
     if ":" not in path:
         if values:
             raise RouteError(f"{path} takes no NAME=VALUE parameters (it has no :name in it)")
