@@ -159,3 +159,7 @@ def test_search_on_an_empty_catalog_says_what_to_do(tmp_path: Path) -> None:
     write_config(tmp_path, [])
     result = newsstand("routes", "search", "新浪", cwd=tmp_path)
     assert result.returncode == 2 and "routes sync" in result.stderr
+    no_scheme = newsstand("routes", "sync", "--instance", "rsshub.example", cwd=tmp_path)
+    assert no_scheme.returncode == 2 and "http://" in no_scheme.stderr
+    no_docs = newsstand("routes", "sync", "--docs", str(tmp_path / "nope"), cwd=tmp_path)
+    assert no_docs.returncode == 2 and "nope" in no_docs.stderr

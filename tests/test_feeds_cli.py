@@ -93,8 +93,9 @@ def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Pa
 
 def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
     cwd = site.parent
-    again = newsstand("feeds", "add", "/sina/finance", cwd=cwd)
-    assert again.returncode == 0
+    radar = newsstand("feeds", "add", "rsshub://sina/finance", cwd=cwd)  # as RSSHub Radar copies
+    assert radar.returncode == 0, radar.stderr
+    assert feeds_of(site)[-1]["route"] == "/sina/finance"
     duplicate = newsstand("feeds", "add", "sina/finance/", cwd=cwd)
     assert duplicate.returncode == 2 and "already in" in duplicate.stderr
     unknown = newsstand("feeds", "add", "/not/in/catalog", cwd=cwd)

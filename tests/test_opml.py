@@ -98,3 +98,15 @@ def test_not_opml_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x.opml").write_text("<rss><channel/></rss>", "utf-8")
     result = newsstand("feeds", "import-opml", str(tmp_path / "x.opml"), cwd=tmp_path)
     assert result.returncode == 2 and "not an OPML document" in result.stderr
+
+
+def test_feeds_that_are_not_http_are_reported_not_written(tmp_path: Path) -> None:
+    site = new_site(tmp_path)
+    (tmp_path / "x.opml").write_text(
+        '<opml version="1.0"><body><outline text="A">'
+        '<outline text="odd" xmlUrl="feed://example.com/rss"/>'
+        '<outline text="ok" xmlUrl="https://example.com/rss"/>'
+        "</outline></body></opml>", "utf-8")
+    result = newsstand("feeds", "import-opml", str(tmp_path / "x.opml"), cwd=tmp_path)
+    assert result.returncode == 0 and "feed://example.com/rss" in result.stderr
+    assert [f["url"] for f in feeds_of(site)] == ["https://example.com/rss"]

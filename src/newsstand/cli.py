@@ -338,6 +338,10 @@ def routes_sync(config_path: Path | None, as_json: bool, docs: Path | None,
             if docs is not None:
                 synced = sync_docs(store, docs)
             else:
+                bad = [i for i in instances if not i.lower().startswith(("http://", "https://"))]
+                if bad:
+                    _fail(f"--instance {bad[0]!r}: expected an http:// or https:// URL",
+                          Exit.USAGE)
                 chosen = tuple(i.rstrip("/") for i in instances) or config.rsshub.instances
                 synced = sync_instance(store, chosen, config.fetch)
     except CatalogError as exc:
@@ -454,7 +458,8 @@ def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tupl
     else:
         try:
             with _store_for(config, lock=False) as store:
-                resolved = resolve(store, target, _pairs(values, "route parameters"))
+                resolved = resolve(store, normalize_route(target),
+                                   _pairs(values, "route parameters"))
             route_path = normalize_route(resolved.path)
             place = place_for(resolved, category, source, channel)
         except (RouteError, ValueError) as exc:
@@ -569,8 +574,12 @@ def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
         _fail(f"{file}: {exc}", Exit.USAGE)
     known = {f.key for f in config.feeds}
     added: list[dict[str, Any]] = []
-    skipped: list[str] = []
+    skipped: list[str] = []  # already in the config
+    refused: list[str] = []
     for outline in outlines:
+        if not outline.url.lower().startswith(("http://", "https://")):
+            refused.append(f"{outline.url}: not an http or https URL")
+            continue
         route, rsshub_params = route_of(outline.url, config.rsshub.instances) or (None, {})
         key = route or outline.url
         if key in known:
@@ -585,10 +594,13 @@ def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
     if added:
         add_feeds(config.path, added)
     if as_json:
-        click.echo(json.dumps({"added": len(added), "skipped": skipped}, ensure_ascii=False))
+        click.echo(json.dumps({"added": len(added), "skipped": skipped, "refused": refused},
+                              ensure_ascii=False))
         return
     click.echo(f"added {len(added)} feeds from {file}"
                + (f"; {len(skipped)} already there" if skipped else ""))
+    for line in refused:
+        click.echo(f"skipped {line}", err=True)
 
 
 @feeds.command("export-opml")

@@ -82,7 +82,8 @@ def instance_answers(instances: Sequence[str],
     """Per instance asked in these attempts (``Fetched.tried``): whether it ever answered."""
     answered: dict[str, bool] = {}
     for url, ok in tried:
-        instance = next((i for i in instances if url.startswith(i + "/")), None)
+        # the longest match: one instance may sit under another's path
+        instance = max((i for i in instances if url.startswith(i + "/")), key=len, default=None)
         if instance is not None:
             answered[instance] = answered.get(instance, False) or ok
     return answered

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from lxml import etree
 
@@ -90,6 +90,7 @@ def route_of(url: str, instances: Sequence[str]) -> tuple[str, dict[str, str]] |
     for instance in instances:
         if url.startswith(instance + "/"):
             path, _, query = url[len(instance):].partition("?")
+            path = unquote(path)  # kept readable; fetching encodes it again
             pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
                      if k not in ("key", "code")]
             params = {k: v for k, v in pairs if k in RSSHUB_PARAMS}
