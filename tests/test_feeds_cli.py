@@ -96,6 +96,12 @@ def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
     radar = newsstand("feeds", "add", "rsshub://sina/finance", cwd=cwd)  # as RSSHub Radar copies
     assert radar.returncode == 0, radar.stderr
     assert feeds_of(site)[-1]["route"] == "/sina/finance"
+    # a URL on the configured instance is that route, its RSSHub parameters kept
+    on_instance = newsstand("feeds", "add", _base(site) + "/xueqiu/today?limit=5&key=x",
+                            cwd=cwd)
+    assert on_instance.returncode == 0, on_instance.stderr
+    assert feeds_of(site)[-1] == {"route": "/xueqiu/today", "category": "金融", "source": "雪球",
+                                  "channel": "今日话题", "rsshub_params": {"limit": "5"}}
     duplicate = newsstand("feeds", "add", "sina/finance/", cwd=cwd)
     assert duplicate.returncode == 2 and "already in" in duplicate.stderr
     unknown = newsstand("feeds", "add", "/not/in/catalog", cwd=cwd)
@@ -104,7 +110,7 @@ def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
     assert template.returncode == 2
     assert "id=VALUE" in template.stderr and "用户 id" in template.stderr
     before = site.read_text("utf-8")
-    bad_param = newsstand("feeds", "add", "/xueqiu/today", "--param", "limt=3", cwd=cwd)
+    bad_param = newsstand("feeds", "add", "/xueqiu/hots", "--param", "limt=3", cwd=cwd)
     assert bad_param.returncode == 2 and "'limit'" in bad_param.stderr
     assert site.read_text("utf-8") == before  # a refused edit writes nothing
 
@@ -137,7 +143,7 @@ def test_feeds_add_discovers_the_feed_of_a_page(tmp_path: Path, server) -> None:
     server.routes["/plain.xml"] = Resource(rss([{"title": "t", "guid": "1"}], title="Plain"))
     server.routes["/nofeed"] = Resource(b"<html><head><title>x</title></head></html>",
                                         "text/html")
-    site = setup_site(tmp_path, server.base)
+    site = setup_site(tmp_path, "https://rsshub.example")
     page = newsstand("feeds", "add", server.url("/blog/"), "--category", "Blogs", "--source",
                      "Mine", cwd=tmp_path)
     assert page.returncode == 0, page.stderr

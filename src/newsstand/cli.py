@@ -373,7 +373,7 @@ def routes_search(config_path: Path | None, as_json: bool, words: tuple[str, ...
         _fail("the route catalog is empty; run `newsstand routes sync` first", Exit.USAGE)
     if not found:
         click.echo(f"no route matches {' '.join(words)!r}", err=True)
-        sys.exit(Exit.FAILED)
+        return
     _table_out(["category", "source", "channel", "example", "path"],
                [[r.category, r.source, r.channel or "", r.example or "", r.path] for r in found],
                title=f"routes matching {' '.join(words)}")
@@ -428,13 +428,17 @@ def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tupl
     newsstand feeds add /xueqiu/user/:id id=8152922548
     newsstand feeds add https://example.com/ --category Tech --source Example
     """
-    from .config import normalize_route
     from .sources.discover import DiscoveryError, discover
     from .sources.editconfig import add_feeds, feed_index
-    from .sources.routes import RouteError, place_for, resolve
+    from .sources.opml import route_of
+    from .sources.routes import RouteError, route_feed
 
     config = _load(config_path)
-    feed: dict[str, Any] = {}
+    rsshub_params = _pairs(params, "--param")
+    on_instance = route_of(target, config.rsshub.instances)  # a URL on our own RSSHub
+    if on_instance:
+        target, given = on_instance
+        rsshub_params = {**given, **rsshub_params}
     if target.lower().startswith(("http://", "https://")):
         if values:
             _fail("NAME=VALUE parameters apply to RSSHub paths only", Exit.USAGE)
@@ -454,22 +458,17 @@ def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tupl
             category = category or click.prompt("category")
             source = source or click.prompt("source", default=found.title or None)
             channel = channel or click.prompt("channel", default=source)
-        feed = {"url": found.url, "category": category, "source": source, "channel": channel}
+        feed: dict[str, Any] = {"url": found.url, "category": category, "source": source,
+                                "channel": channel if channel != source else None}
     else:
         try:
             with _store_for(config, lock=False) as store:
-                resolved = resolve(store, normalize_route(target),
-                                   _pairs(values, "route parameters"))
-            route_path = normalize_route(resolved.path)
-            place = place_for(resolved, category, source, channel)
-        except (RouteError, ValueError) as exc:
+                feed = route_feed(store, target, _pairs(values, "route parameters"), category,
+                                  source, channel)
+        except RouteError as exc:
             _fail(str(exc), Exit.USAGE)
-        feed = {"route": route_path, "category": place[0], "source": place[1],
-                "channel": place[2]}
-    if params:
-        feed["rsshub_params"] = _pairs(params, "--param")
-    if feed["channel"] == feed["source"]:
-        feed["channel"] = None
+    if rsshub_params:
+        feed["rsshub_params"] = rsshub_params
     key = feed.get("route") or feed["url"]
     try:
         index = feed_index(config, key)
@@ -478,8 +477,8 @@ def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tupl
     else:
         _fail(f"{key} is already in {config.path} ([[feeds]] #{index + 1})", Exit.USAGE)
     add_feeds(config.path, [feed])
-    shown = {k: v for k, v in feed.items() if v is not None}
     if as_json:
+        shown = {k: v for k, v in feed.items() if v is not None}
         click.echo(json.dumps({"added": shown}, ensure_ascii=False, indent=2))
         return
     place_text = " › ".join(filter(None, (feed["category"], feed["source"], feed["channel"])))
@@ -562,8 +561,8 @@ def feeds_disable(config_path: Path | None, as_json: bool, feed: str) -> None:
 def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
                       default_category: str) -> None:
     """Add the feeds of an OPML file (folders become category › source)."""
-    from .sources.editconfig import add_feeds
-    from .sources.opml import OPMLError, place_of, read_opml, route_of
+    from .sources.editconfig import add_feeds, new_only
+    from .sources.opml import OPMLError, plan_import, read_opml
 
     config = _load(config_path)
     try:
@@ -572,25 +571,9 @@ def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
         _fail(f"cannot read {file}: {exc.strerror or exc}", Exit.USAGE)
     except OPMLError as exc:
         _fail(f"{file}: {exc}", Exit.USAGE)
-    known = {f.key for f in config.feeds}
-    added: list[dict[str, Any]] = []
-    skipped: list[str] = []  # already in the config
-    refused: list[str] = []
-    for outline in outlines:
-        if not outline.url.lower().startswith(("http://", "https://")):
-            refused.append(f"{outline.url}: not an http or https URL")
-            continue
-        route, rsshub_params = route_of(outline.url, config.rsshub.instances) or (None, {})
-        key = route or outline.url
-        if key in known:
-            skipped.append(key)
-            continue
-        known.add(key)
-        category, source, channel = place_of(outline, default_category)
-        added.append({"route" if route else "url": key, "category": category,
-                      "source": source, "channel": channel if channel != source else None,
-                      "enabled": None if outline.enabled else False,
-                      "rsshub_params": rsshub_params or None})
+    plan = plan_import(outlines, config.rsshub.instances, default_category)
+    added, skipped = new_only(config, plan.feeds)
+    refused = plan.refused
     if added:
         add_feeds(config.path, added)
     if as_json:
@@ -629,7 +612,7 @@ def migrate_rsshub_page(config_path: Path | None, as_json: bool, directory: Path
                         dry_run: bool) -> None:
     """Bring the feeds of a reference-script site (config.yml / temple/temple_config.yml
     and user_config.yml in DIRECTORY) into newsstand.toml."""
-    from .sources.editconfig import add_feeds
+    from .sources.editconfig import add_feeds, new_only
     from .sources.migrate import MigrateError, migrate
     from .sources.routes import find_route
 
@@ -639,8 +622,7 @@ def migrate_rsshub_page(config_path: Path | None, as_json: bool, directory: Path
             result = migrate(directory, lambda path: find_route(store, path))
     except MigrateError as exc:
         _fail(str(exc), Exit.USAGE)
-    known = {f.key for f in config.feeds}
-    new = [f for f in result.feeds if (f.get("route") or f.get("url")) not in known]
+    new, _ = new_only(config, result.feeds)
     if new and not dry_run:
         add_feeds(config.path, new)
     if as_json:

@@ -90,6 +90,21 @@ def feed_index(config: Config, key: str) -> int:
     raise KeyError(key)
 
 
+def new_only(config: Config, feeds: Sequence[Mapping[str, Any]]
+             ) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """``feeds`` not in the config yet (nor repeated), and the keys of those that are."""
+    known = {f.key for f in config.feeds}
+    new, already = [], []
+    for feed in feeds:
+        key = feed.get("route") or feed.get("url") or ""
+        if key in known:
+            already.append(key)
+        else:
+            known.add(key)
+            new.append(feed)
+    return new, already
+
+
 def remove_feed(path: Path, config: Config, key: str) -> Config:
     """Delete the ``[[feeds]]`` table of ``key`` (its comments inside go with it)."""
     index = feed_index(config, key)

@@ -9,8 +9,9 @@ then its source as well as its channel.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from lxml import etree
@@ -18,7 +19,8 @@ from lxml import etree
 from ..config import RSSHUB_PARAMS
 from ..model import Feed
 
-__all__ = ["OPMLError", "OutlineFeed", "export_opml", "read_opml", "route_of"]
+__all__ = ["ImportPlan", "OPMLError", "OutlineFeed", "export_opml", "plan_import", "read_opml",
+           "route_of"]
 
 
 class OPMLError(Exception):
@@ -82,6 +84,32 @@ def place_of(feed: OutlineFeed, default_category: str) -> tuple[str, str, str]:
     if len(feed.folders) == 1:
         return feed.folders[0], title, title
     return default_category, title, title
+
+
+@dataclass
+class ImportPlan:
+    """What an OPML import adds, and what it leaves out."""
+
+    feeds: list[dict[str, Any]] = field(default_factory=list)  # [[feeds]] tables
+    refused: list[str] = field(default_factory=list)  # one line each: what and why
+
+
+def plan_import(outlines: Sequence[OutlineFeed], instances: Sequence[str],
+                default_category: str) -> ImportPlan:
+    """The ``[[feeds]]`` tables for OPML outlines; URLs on ``instances`` become routes."""
+    plan = ImportPlan()
+    for outline in outlines:
+        if not outline.url.lower().startswith(("http://", "https://")):
+            plan.refused.append(f"{outline.url}: not an http or https URL")
+            continue
+        route, params = route_of(outline.url, instances) or (None, {})
+        category, source, channel = place_of(outline, default_category)
+        plan.feeds.append({"route" if route else "url": route or outline.url,
+                           "category": category, "source": source,
+                           "channel": channel if channel != source else None,
+                           "enabled": None if outline.enabled else False,
+                           "rsshub_params": params or None})
+    return plan
 
 
 def route_of(url: str, instances: Sequence[str]) -> tuple[str, dict[str, str]] | None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..config import FetchConfig
+from ..config import FetchConfig, normalize_route
 from ..fetch import Fetcher, Request
 from ..model import Route
 from ..store import Store
@@ -153,3 +153,16 @@ def place_for(resolved: Resolved, category: str | None, source: str | None,
             f"{resolved.path} is not in the route catalog; run `newsstand routes sync`, "
             "or give --category and --source (and --channel)")
     return category, source, channel
+
+
+def route_feed(store: Store, target: str, values: Mapping[str, str], category: str | None,
+               source: str | None, channel: str | None) -> dict[str, str | None]:
+    """The ``[[feeds]]`` table for an RSSHub path the user typed (``rsshub://`` too)."""
+    try:
+        resolved = resolve(store, normalize_route(target), values)
+        path = normalize_route(resolved.path)
+    except ValueError as exc:  # RouteError included
+        raise RouteError(str(exc)) from None
+    category, source, channel = place_for(resolved, category, source, channel)
+    return {"route": path, "category": category, "source": source,
+            "channel": channel if channel != source else None}
