@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -243,3 +247,20 @@ def test_access_code_is_for_the_path_rsshub_receives(tmp_path: Path, server) -> 
     path, query = urlsplit(asked).path, dict(parse_qsl(urlsplit(asked).query))
     assert path == "/weibo/keyword/%E6%96%B0%E9%97%BB%20%E8%A6%81%E9%97%BB"
     assert query["code"] == hashlib.md5((path + "k").encode()).hexdigest()
+
+
+def test_feeds_add_asks_where_to_file_a_url_on_a_terminal(tmp_path: Path, server) -> None:
+    server.routes["/plain.xml"] = Resource(rss([{"title": "t", "guid": "1"}], title="Plain"))
+    site = setup_site(tmp_path, "https://rsshub.example")
+    leader, follower = pty.openpty()
+    try:
+        os.write(leader, "科技\n\n博客\n".encode())  # category; source: the feed's title; channel
+        result = subprocess.run(
+            [sys.executable, "-m", "newsstand.cli", "feeds", "add", server.url("/plain.xml")],
+            cwd=tmp_path, stdin=follower, capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0, result.stderr
+    assert feeds_of(site)[-1] == {"url": server.url("/plain.xml"), "category": "科技",
+                                  "source": "Plain", "channel": "博客"}
