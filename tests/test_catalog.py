@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from newsstand.sources.catalog import (
     routes_by_category,
 )
 from newsstand.sources.routes import find_route, resolve, sync_docs
-from newsstand.store import open_store
+from newsstand.store import MIGRATIONS, open_store
 
 ACCEPTANCE = ("金融", "新浪财经", "新浪财经－国內")
 
@@ -163,3 +164,17 @@ def test_search_on_an_empty_catalog_says_what_to_do(tmp_path: Path) -> None:
     assert no_scheme.returncode == 2 and "http://" in no_scheme.stderr
     no_docs = newsstand("routes", "sync", "--docs", str(tmp_path / "nope"), cwd=tmp_path)
     assert no_docs.returncode == 2 and "nope" in no_docs.stderr
+
+
+def test_a_store_from_before_the_catalog_is_upgraded_keeping_its_history(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:  # a store as the first schema left it
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("INSERT INTO feeds (key, category, source, channel) VALUES ('k', 'c', 's',"
+                     " 'ch')")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with open_store(str(db)) as store:
+        assert store.search_routes(["anything"]) == []
+        assert [row["key"] for row in store.feed_health()] == ["k"]
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

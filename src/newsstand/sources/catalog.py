@@ -206,7 +206,9 @@ class _Headings:
     """The ``#``/``##``/``###`` headings in force at each point of a docs file."""
 
     def __init__(self) -> None:
-        self.category = self.source = self.channel = None  # type: str | None
+        self.category: str | None = None
+        self.source: str | None = None
+        self.channel: str | None = None
 
     def see(self, level: int, text: str) -> None:
         if level == 1:
