@@ -325,5 +325,379 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
         click.echo(f"error: {summary.site_error}", err=True)
 
 
+# -- sources: the route catalog, feed management, OPML, migration --------------------------
+# (kept together: commands that edit newsstand.toml or read the catalog)
+
+
+def _store_for(config: Config, *, lock: bool) -> Any:
+    from .store import open_store
+
+    return open_store(config.store.url, lock=lock)
+
+
+def _table_out(headers: list[str], rows: list[list[str]], title: str | None = None) -> None:
+    """A rich table on a terminal; tab-separated lines (with a header) otherwise."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*headers, title=title)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    click.echo("\t".join(headers))
+    for row in rows:
+        click.echo("\t".join(row))
+
+
+def _route_json(route: Any) -> dict[str, Any]:
+    return {"path": route.path, "example": route.example, "category": route.category,
+            "category_id": route.category_id, "source": route.source, "channel": route.channel,
+            "parameters": dict(route.parameters), "origin": route.origin, "line": route.line,
+            "format": route.format}
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for value in values:
+        name, eq, given = value.partition("=")
+        if not eq or not name.strip():
+            _fail(f"expected NAME=VALUE for {what}, got {value!r}", Exit.USAGE)
+        given = given.strip()
+        out[name.strip()] = int(given) if given.isdigit() and what == "--param" else given
+    return out
+
+
+@main.group()
+def routes() -> None:
+    """The RSSHub route catalog: sync it, search it, show a route."""
+
+
+@routes.command("sync")
+@click.option("--docs", "docs", type=click.Path(path_type=Path),
+              help="Read RSSHub's documentation markdown (a folder or a file).")
+@click.option("--instance", "instances", multiple=True,
+              help="Ask this RSSHub instance's /api/namespace (repeatable; default: the"
+                   " [rsshub] instances, in order).")
+@common
+def routes_sync(config_path: Path | None, as_json: bool, docs: Path | None,
+                instances: tuple[str, ...]) -> None:
+    """Refresh the route catalog from RSSHub's docs or from a running instance."""
+    from .sources.catalog import CatalogError
+    from .sources.routes import sync_docs, sync_instance
+
+    config = _load(config_path)
+    if docs is not None and instances:
+        _fail("give --docs or --instance, not both", Exit.USAGE)
+    if docs is not None and not docs.exists():
+        _fail(f"no such folder or file: {docs}", Exit.USAGE)
+    try:
+        with _store_for(config, lock=True) as store:
+            if docs is not None:
+                synced = sync_docs(store, docs)
+            else:
+                bad = [i for i in instances if not i.lower().startswith(("http://", "https://"))]
+                if bad:
+                    _fail(f"--instance {bad[0]!r}: expected an http:// or https:// URL",
+                          Exit.USAGE)
+                chosen = tuple(i.rstrip("/") for i in instances) or config.rsshub.instances
+                synced = sync_instance(store, chosen, config.fetch)
+    except CatalogError as exc:
+        _fail(str(exc), Exit.FAILED)
+    if as_json:
+        click.echo(json.dumps({"origin": synced.origin, "routes": synced.routes,
+                               "categories": synced.categories}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{synced.routes} routes from {synced.origin}")
+    for category, count in sorted(synced.categories.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {category}: {count}")
+
+
+@routes.command("search")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", default=50, show_default=True, help="Show at most this many routes.")
+@common
+def routes_search(config_path: Path | None, as_json: bool, words: tuple[str, ...],
+                  limit: int) -> None:
+    """Find routes whose category, source, channel or path hold every one of WORDS."""
+    config = _load(config_path)
+    with _store_for(config, lock=False) as store:
+        found = store.search_routes(words, limit=limit)
+        empty = not found and not store.route_counts()
+    if as_json:
+        click.echo(json.dumps([_route_json(r) for r in found], ensure_ascii=False, indent=2))
+        return
+    if empty:
+        _fail("the route catalog is empty; run `newsstand routes sync` first", Exit.USAGE)
+    if not found:
+        click.echo(f"no route matches {' '.join(words)!r}", err=True)
+        return
+    _table_out(["category", "source", "channel", "example", "path"],
+               [[r.category, r.source, r.channel or "", r.example or "", r.path] for r in found],
+               title=f"routes matching {' '.join(words)}")
+
+
+@routes.command("show")
+@click.argument("path")
+@common
+def routes_show(config_path: Path | None, as_json: bool, path: str) -> None:
+    """Everything the catalog knows about the route that serves PATH."""
+    from .sources.routes import find_route
+
+    config = _load(config_path)
+    with _store_for(config, lock=False) as store:
+        route = find_route(store, path)
+    if route is None:
+        _fail(f"no route in the catalog serves {path}; try `newsstand routes search`",
+              Exit.USAGE)
+    if as_json:
+        click.echo(json.dumps(_route_json(route), ensure_ascii=False, indent=2))
+        return
+    where = route.origin + (f":{route.line}" if route.line else "")
+    for name, value in (("path", route.path), ("example", route.example or ""),
+                        ("category", route.category), ("source", route.source),
+                        ("channel", route.channel or ""), ("from", f"{where} ({route.format})")):
+        click.echo(f"{name:<9} {value}")
+    for name, described in route.parameters:
+        click.echo(f"  :{name}  {described}")
+
+
+@main.group()
+def feeds() -> None:
+    """Add, list, remove, enable and disable feeds; OPML in and out."""
+
+
+@feeds.command("add")
+@click.argument("target")
+@click.argument("values", nargs=-1)
+@click.option("--category", help="File its items under this category.")
+@click.option("--source", help="... this source (the site).")
+@click.option("--channel", help="... this channel (default: the catalog's, else the source).")
+@click.option("--param", "params", multiple=True,
+              help="An RSSHub common parameter, NAME=VALUE (limit=20, mode=fulltext; repeatable).")
+@common
+def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tuple[str, ...],
+              category: str | None, source: str | None, channel: str | None,
+              params: tuple[str, ...]) -> None:
+    """Add a feed: an RSSHub path (filed from the catalog) or a web page / feed URL.
+
+    \b
+    newsstand feeds add /sina/finance
+    newsstand feeds add /xueqiu/user/:id id=8152922548
+    newsstand feeds add https://example.com/ --category Tech --source Example
+    """
+    from .sources.discover import DiscoveryError, discover
+    from .sources.editconfig import add_feeds, feed_index
+    from .sources.opml import route_of
+    from .sources.routes import RouteError, route_feed
+
+    config = _load(config_path)
+    rsshub_params = _pairs(params, "--param")
+    on_instance = route_of(target, config.rsshub.instances)  # a URL on our own RSSHub
+    if on_instance:
+        target, given = on_instance
+        rsshub_params = {**given, **rsshub_params}
+    if target.lower().startswith(("http://", "https://")):
+        if values:
+            _fail("NAME=VALUE parameters apply to RSSHub paths only", Exit.USAGE)
+        try:
+            found = discover(target, config.fetch)
+        except DiscoveryError as exc:
+            _fail(str(exc), Exit.USAGE)
+        if found.url != target and not as_json:
+            click.echo(f"found the feed {found.url}" + (f" ({found.title})" if found.title
+                                                        else ""), err=True)
+        for other in found.others:
+            click.echo(f"  the page also names {other}", err=True)
+        if not (category and source):
+            if not sys.stdin.isatty():
+                _fail(f"say where to file {found.url}: give --category and --source",
+                      Exit.USAGE)
+            category = category or click.prompt("category")
+            source = source or click.prompt("source", default=found.title or None)
+            channel = channel or click.prompt("channel", default=source)
+        feed: dict[str, Any] = {"url": found.url, "category": category, "source": source,
+                                "channel": channel if channel != source else None}
+    else:
+        try:
+            with _store_for(config, lock=False) as store:
+                feed = route_feed(store, target, _pairs(values, "route parameters"), category,
+                                  source, channel)
+        except RouteError as exc:
+            _fail(str(exc), Exit.USAGE)
+    if rsshub_params:
+        feed["rsshub_params"] = rsshub_params
+    key = feed.get("route") or feed["url"]
+    try:
+        index = feed_index(config, key)
+    except KeyError:
+        pass
+    else:
+        _fail(f"{key} is already in {config.path} ([[feeds]] #{index + 1})", Exit.USAGE)
+    add_feeds(config.path, [feed])
+    if as_json:
+        shown = {k: v for k, v in feed.items() if v is not None}
+        click.echo(json.dumps({"added": shown}, ensure_ascii=False, indent=2))
+        return
+    place_text = " › ".join(filter(None, (feed["category"], feed["source"], feed["channel"])))
+    click.echo(f"added {key} under {place_text}")
+
+
+@feeds.command("list")
+@common
+def feeds_list(config_path: Path | None, as_json: bool) -> None:
+    """The configured feeds, where they are filed, and how their last fetch went."""
+    config = _load(config_path)
+    with _store_for(config, lock=False) as store:
+        health = {row["key"]: row for row in store.feed_health()}
+    rows = []
+    for feed in config.feeds:
+        h = health.get(feed.key, {})
+        status = ("never fetched" if not h.get("last_attempt") else
+                  f"failed: {h['last_error']}" if h.get("last_error") else
+                  f"ok (HTTP {h['last_status']})")
+        rows.append({"feed": feed.key, "category": feed.category, "source": feed.source,
+                     "channel": feed.channel, "enabled": feed.enabled,
+                     "last_attempt": h.get("last_attempt"), "status": status,
+                     "entries": h.get("entries", 0)})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _table_out(["feed", "category", "source", "channel", "enabled", "last fetch", "entries"],
+               [[r["feed"], r["category"], r["source"], r["channel"],
+                 "yes" if r["enabled"] else "no",
+                 f"{r['last_attempt'] or ''} {r['status']}".strip(), str(r["entries"])]
+                for r in rows], title=f"feeds in {config.path.name}")
+
+
+def _edit_feed(config_path: Path | None, as_json: bool, key: str, action: str) -> None:
+    from .sources.editconfig import remove_feed, set_enabled
+
+    config = _load(config_path)
+    try:
+        if action == "remove":
+            remove_feed(config.path, config, key)
+        else:
+            set_enabled(config.path, config, key, action == "enable")
+    except KeyError:
+        _fail(f"no feed {key!r} in {config.path}; see `newsstand feeds list`", Exit.USAGE)
+    if as_json:
+        click.echo(json.dumps({action + "d": key}))
+    else:
+        click.echo(f"{action}d {key}")
+
+
+@feeds.command("remove")
+@click.argument("feed")
+@common
+def feeds_remove(config_path: Path | None, as_json: bool, feed: str) -> None:
+    """Remove FEED (its route or URL) from the config; stored items stay in the store."""
+    _edit_feed(config_path, as_json, feed, "remove")
+
+
+@feeds.command("enable")
+@click.argument("feed")
+@common
+def feeds_enable(config_path: Path | None, as_json: bool, feed: str) -> None:
+    """Fetch FEED again."""
+    _edit_feed(config_path, as_json, feed, "enable")
+
+
+@feeds.command("disable")
+@click.argument("feed")
+@common
+def feeds_disable(config_path: Path | None, as_json: bool, feed: str) -> None:
+    """Stop fetching FEED but keep it (and its posts)."""
+    _edit_feed(config_path, as_json, feed, "disable")
+
+
+@feeds.command("import-opml")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--category", "default_category", default="Uncategorized", show_default=True,
+              help="Category of feeds that sit in no folder.")
+@common
+def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
+                      default_category: str) -> None:
+    """Add the feeds of an OPML file (folders become category › source)."""
+    from .sources.editconfig import add_feeds, new_only
+    from .sources.opml import OPMLError, plan_import, read_opml
+
+    config = _load(config_path)
+    try:
+        outlines = read_opml(file.read_bytes())
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}", Exit.USAGE)
+    except OPMLError as exc:
+        _fail(f"{file}: {exc}", Exit.USAGE)
+    plan = plan_import(outlines, config.rsshub.instances, default_category)
+    added, skipped = new_only(config, plan.feeds)
+    refused = plan.refused
+    if added:
+        add_feeds(config.path, added)
+    if as_json:
+        click.echo(json.dumps({"added": len(added), "skipped": skipped, "refused": refused},
+                              ensure_ascii=False))
+        return
+    click.echo(f"added {len(added)} feeds from {file}"
+               + (f"; {len(skipped)} already there" if skipped else ""))
+    for line in refused:
+        click.echo(f"skipped {line}", err=True)
+
+
+@feeds.command("export-opml")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write here (default: stdout).")
+@common
+def feeds_export_opml(config_path: Path | None, as_json: bool, output: Path | None) -> None:
+    """Write every feed as OPML (category › source folders; routes on the first instance)."""
+    from .publish.files import write_atomic
+    from .sources.opml import export_opml
+
+    config = _load(config_path)
+    data = export_opml(config.feeds, config.rsshub.instances[0], config.site.title)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_atomic(output, data)
+    click.echo(f"wrote {len(config.feeds)} feeds to {output}", err=True)
+
+
+@main.command("migrate-rsshub-page")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show the feeds; do not change the config.")
+@common
+def migrate_rsshub_page(config_path: Path | None, as_json: bool, directory: Path,
+                        dry_run: bool) -> None:
+    """Bring the feeds of a reference-script site (config.yml / temple/temple_config.yml
+    and user_config.yml in DIRECTORY) into newsstand.toml."""
+    from .sources.editconfig import add_feeds, new_only
+    from .sources.migrate import MigrateError, migrate
+    from .sources.routes import find_route
+
+    config = _load(config_path)
+    try:
+        with _store_for(config, lock=False) as store:
+            result = migrate(directory, lambda path: find_route(store, path))
+    except MigrateError as exc:
+        _fail(str(exc), Exit.USAGE)
+    new, _ = new_only(config, result.feeds)
+    if new and not dry_run:
+        add_feeds(config.path, new)
+    if as_json:
+        click.echo(json.dumps({"added": [] if dry_run else new, "feeds": result.feeds,
+                               "already": len(result.feeds) - len(new),
+                               "skipped": result.skipped}, ensure_ascii=False, indent=2))
+        return
+    for feed in new:
+        place = " › ".join(filter(None, (feed["category"], feed["source"], feed.get("channel"))))
+        click.echo(f"{'would add' if dry_run else 'added'} {feed.get('route') or feed['url']}"
+                   f" under {place}")
+    if len(result.feeds) > len(new):
+        click.echo(f"{len(result.feeds) - len(new)} already in {config.path.name}")
+    for line in result.skipped:
+        click.echo(f"skipped {line}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -43,6 +43,7 @@ __all__ = [
     "StoreConfig",
     "find_config",
     "load_config",
+    "normalize_route",
     "parse_config",
     "starter_config",
 ]
@@ -101,6 +102,7 @@ class SiteConfig:
 class RSSHubConfig:
     instances: tuple[str, ...] = ("https://rsshub.app",)  # http(s), no trailing slash
     access_key: str | None = None
+    access: str = "key"  # how the key is sent: "key" (the key) or "code" (MD5 of route + key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,7 @@ STRING = _Kind("a string", lambda v: isinstance(v, str))
 INTEGER = _Kind("an integer", _is_int)
 NUMBER = _Kind("a number", lambda v: _is_int(v) or isinstance(v, float), float)
 BOOLEAN = _Kind("true or false", lambda v: isinstance(v, bool))
+TABLE = _Kind("a table such as { limit = 20 }", lambda v: isinstance(v, dict))
 STRINGS = _Kind(  # a lone string is taken as a one-element array
     "an array of strings",
     lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
@@ -405,6 +408,42 @@ def _route(v: str, _: _Ctx) -> str:
     return path + sep + query
 
 
+# RSSHub's common query parameters (https://docs.rsshub.app/guide/parameters)
+RSSHUB_PARAMS = (
+    "limit", "filter", "filter_title", "filter_description", "filter_author",
+    "filter_category", "filter_time", "filterout", "filterout_title",
+    "filterout_description", "filterout_author", "filterout_category",
+    "filter_case_sensitive", "mode", "sorted", "brief", "opencc", "scihub", "tgiv",
+    "image_hotlink_template", "multimedia_hotlink_template", "wrap_multimedia_in_iframe",
+    "format", "domain",
+)
+
+
+def _rsshub_params(v: dict[str, Any], _: _Ctx) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for name, value in v.items():
+        if name not in RSSHUB_PARAMS:
+            raise _Bad(f"unknown RSSHub parameter {name!r}{_suggest(name, RSSHUB_PARAMS)}"
+                       f"; known: {', '.join(RSSHUB_PARAMS)}")
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif not isinstance(value, str | int | float):
+            raise _Bad(f"{name}: expected a string, number or true/false, got {_describe(value)}")
+        pairs.append((name, str(value)))
+    return tuple(pairs)
+
+
+def normalize_route(text: str) -> str:
+    """An RSSHub path as a config stores it (``rsshub://a/b``, ``a//b/`` -> ``/a/b``).
+
+    ValueError says what is wrong with it.
+    """
+    try:
+        return _route(text, _Ctx(root=Path.cwd()))
+    except _Bad as exc:
+        raise ValueError(str(exc)) from None
+
+
 # --------------------------------------------------------------------------- the schema
 
 SectionPath = tuple[str, ...]
@@ -418,6 +457,7 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
     ("rsshub",): {
         "instances": _Key(STRINGS, ["https://rsshub.app"], _instances),
         "access_key": _Key(STRING, None, _optional_text),
+        "access": _Key(STRING, "key", _choice("key", "code")),
     },
     ("store",): {
         "url": _Key(STRING, SQLITE_PREFIX + DEFAULT_DB, _store_url),
@@ -460,6 +500,7 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
         "enabled": _Key(BOOLEAN, True),
         "keep_days": _Key(INTEGER, None, _positive),
         "keep_per_feed": _Key(INTEGER, None, _positive),
+        "rsshub_params": _Key(TABLE, None, _rsshub_params),
     },
 }
 FEEDS: SectionPath = ("feeds",)
@@ -653,6 +694,10 @@ class _Reader:
                     f"{_label(path, first)}{at}",
                 )
             seen[key] = i
+            if v["rsshub_params"] and url is not None:
+                raise self.error(path, i, "rsshub_params",
+                                 "applies to RSSHub routes only; put the parameters in the url")
+            v["rsshub_params"] = v["rsshub_params"] or ()
             v["channel"] = v["channel"] or v["source"]
             v["keep_days"] = v["keep_days"] or store.keep_days
             v["keep_per_feed"] = v["keep_per_feed"] or store.keep_per_feed

@@ -10,11 +10,13 @@ size cap below is measured on the decoded body.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import aiohttp
 
@@ -41,15 +43,50 @@ class Request:
     last_modified: str | None = None
 
 
-def feed_urls(feed: Feed, rsshub: RSSHubConfig) -> tuple[str, ...]:
-    """The URLs that serve ``feed``: its URL, or its route on every RSSHub instance in order."""
+def rsshub_path(feed: Feed, rsshub: RSSHubConfig) -> str:
+    """The feed's route with its query: the route's own, its ``rsshub_params``, then RSSHub's
+    access parameter (``key=`` the access key, or ``code=`` the MD5 of path and key, which
+    works for this route only and so does not give the key away)."""
+    assert feed.route is not None
+    path, _, query = feed.route.partition("?")
+    # RSSHub hashes the path as it receives it: percent-encoded (as aiohttp sends it)
+    path = quote(path, safe="/:@!$&'()*+,;=-._~%")
+    pairs = parse_qsl(query, keep_blank_values=True) + list(feed.rsshub_params)
+    if rsshub.access_key:
+        if rsshub.access == "code":
+            code = hashlib.md5((path + rsshub.access_key).encode("utf-8")).hexdigest()
+            pairs.append(("code", code))
+        else:
+            pairs.append(("key", rsshub.access_key))
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+def feed_urls(feed: Feed, rsshub: RSSHubConfig,
+              instances: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The URLs that serve ``feed``: its URL, or its route on every RSSHub instance in order
+    (``instances``: the configured ones in the order to try them)."""
     if feed.url:
         return (feed.url,)
-    assert feed.route is not None
-    route = feed.route
-    if rsshub.access_key:
-        route += ("&" if "?" in route else "?") + urlencode({"key": rsshub.access_key})
-    return tuple(instance + route for instance in rsshub.instances)
+    route = rsshub_path(feed, rsshub)
+    return tuple(instance + route for instance in (instances or rsshub.instances))
+
+
+def instance_order(instances: Sequence[str], demoted: Collection[str]) -> tuple[str, ...]:
+    """The instances to try, in the configured order but with the ``demoted`` ones last."""
+    return (tuple(i for i in instances if i not in demoted)
+            + tuple(i for i in instances if i in demoted))
+
+
+def instance_answers(instances: Sequence[str],
+                     tried: Iterable[tuple[str, bool]]) -> dict[str, bool]:
+    """Per instance asked in these attempts (``Fetched.tried``): whether it ever answered."""
+    answered: dict[str, bool] = {}
+    for url, ok in tried:
+        # the longest match: one instance may sit under another's path
+        instance = max((i for i in instances if url.startswith(i + "/")), key=len, default=None)
+        if instance is not None:
+            answered[instance] = answered.get(instance, False) or ok
+    return answered
 
 
 class _Failure(Exception):
@@ -115,6 +152,7 @@ class Fetcher:
         """Fetch one feed: every URL in order, in rounds, with backoff between rounds."""
         started = time.monotonic()
         attempts = 0
+        tried: list[tuple[str, bool]] = []
         last: _Failure = _Failure("no URL to fetch")
         async with self._slots:
             for round_ in range(self.config.retries + 1):
@@ -125,12 +163,15 @@ class Fetcher:
                     try:
                         fetched = await self._attempt(url, request)
                     except _Failure as failure:
+                        tried.append((url, False))
                         last = failure
                         retry_next_round |= failure.retry
                         if failure.wait:
                             wait = max(wait, failure.wait)
                         continue
-                    return replace(fetched, attempts=attempts, elapsed=time.monotonic() - started)
+                    tried.append((url, True))
+                    return replace(fetched, attempts=attempts, elapsed=time.monotonic() - started,
+                                   tried=tuple(tried))
                 if not retry_next_round or round_ == self.config.retries:
                     break
                 if wait > MAX_RETRY_AFTER:
@@ -146,6 +187,7 @@ class Fetcher:
             error=str(last),
             attempts=attempts,
             elapsed=time.monotonic() - started,
+            tried=tuple(tried),
         )
 
     async def _attempt(self, url: str, request: Request) -> Fetched:

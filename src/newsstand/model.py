@@ -31,6 +31,25 @@ class Feed:
     enabled: bool = True
     keep_days: int | None = None  # retention (None: keep forever)
     keep_per_feed: int | None = None
+    # RSSHub common query parameters (limit, filter, mode, ...), in the order given
+    rsshub_params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One RSSHub route of the catalog: where its feed belongs and how to ask for it."""
+
+    path: str  # full path template: "/sina/finance/china/:lid?"
+    example: str | None  # a working path: "/sina/finance/china"
+    namespace: str  # the first path segment: "sina"
+    category: str  # "金融"
+    category_id: str | None  # RSSHub's id for it: "finance"
+    source: str  # the site: "新浪财经"
+    channel: str | None  # the route's name: "新浪财经－国內" (None: the site has one route)
+    parameters: tuple[tuple[str, str], ...] = ()  # (name, description) in path order
+    origin: str = ""  # the docs file or instance it came from
+    line: int | None = None  # where in the docs file
+    format: str = "api"  # "old" or "new" docs, or "api" (an instance's /api/namespace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +66,7 @@ class Fetched:
     error: str | None = None  # one line saying what went wrong, when it did
     attempts: int = 1
     elapsed: float = 0.0
+    tried: tuple[tuple[str, bool], ...] = ()  # (URL asked for, whether it answered) in order
 
     @property
     def ok(self) -> bool:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from .clean import clean_entry
 from .config import Config
-from .fetch import Fetcher, Request, feed_urls
+from .fetch import Fetcher, Request, feed_urls, instance_answers, instance_order
 from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
 from .publish.hexo import TARGET as HEXO
@@ -192,6 +192,9 @@ async def _fetch_feeds(
         return process(feed, fetched, tz_name)
 
     pending: list[tuple[Outcome, tuple[str, ...]]] = []  # with the parse warnings
+    # instances that failed run after run are tried last for a while
+    instances = instance_order(config.rsshub.instances, store.demoted_instances())
+    tried: list[tuple[str, bool]] = []  # every attempt: (URL, answered)
 
     def flush() -> None:
         """Store what is pending in one transaction (a commit per feed costs more than
@@ -214,8 +217,9 @@ async def _fetch_feeds(
     async def one(feed: Feed, fetcher: Fetcher) -> None:
         etag, last_modified = store.validators(feed.key)
         fetched = await fetcher.fetch(
-            Request(feed.key, feed_urls(feed, config.rsshub), etag, last_modified)
+            Request(feed.key, feed_urls(feed, config.rsshub, instances), etag, last_modified)
         )
+        tried.extend(fetched.tried)
         parsed: ParsedFeed | None = None
         error = fetched.error
         if fetched.ok and not fetched.not_modified:
@@ -233,6 +237,7 @@ async def _fetch_feeds(
     async with Fetcher(config.fetch, backoff=backoff) as fetcher:
         await asyncio.gather(*(one(feed, fetcher) for feed in feeds))
     flush()
+    store.record_instances(instance_answers(config.rsshub.instances, tried))
     order = {feed.key: i for i, feed in enumerate(feeds)}
     return sorted(reports, key=lambda r: order[r.feed_key])
 

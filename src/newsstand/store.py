@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
-from .model import Entry, Feed, Item, Outcome, Output
+from .model import Entry, Feed, Item, Outcome, Output, Route
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -87,7 +87,37 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (key, value) VALUES ('revision', '0');
     """,
+    # 2: the RSSHub route catalog, and how each RSSHub instance has been answering
+    """
+    CREATE TABLE routes (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        example TEXT,
+        namespace TEXT NOT NULL,
+        category TEXT NOT NULL,
+        category_id TEXT,
+        source TEXT NOT NULL,
+        channel TEXT,
+        parameters TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        line INTEGER,
+        format TEXT NOT NULL,
+        synced TEXT NOT NULL
+    );
+    CREATE INDEX routes_by_namespace ON routes (namespace);
+    CREATE INDEX routes_by_origin ON routes (origin);
+    CREATE TABLE instances (
+        url TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_failure TEXT,
+        last_success TEXT,
+        demoted_until TEXT
+    );
+    """,
 )
+
+INSTANCE_FAILURES = 3  # runs in a row in which an instance never answered ...
+INSTANCE_DEMOTION = timedelta(hours=6)  # ... put it last for this long
 
 FETCH_LOG_DAYS = 30
 
@@ -483,6 +513,97 @@ class SQLiteStore:
         )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    # -- the route catalog ---------------------------------------------------------
+
+    def replace_routes(self, origins: Iterable[str], routes: Iterable[Route],
+                       now: datetime | None = None) -> int:
+        """Forget the routes that came from ``origins`` and keep ``routes`` instead."""
+        at = _iso(now or datetime.now(UTC))
+        rows = [
+            (r.path, r.example, r.namespace, r.category, r.category_id, r.source, r.channel,
+             json.dumps(r.parameters, ensure_ascii=False), r.origin, r.line, r.format, at)
+            for r in routes
+        ]
+        with self._transaction():
+            self._db.executemany("DELETE FROM routes WHERE origin = ?", [(o,) for o in origins])
+            self._db.executemany(
+                "INSERT INTO routes (path, example, namespace, category, category_id, source,"
+                " channel, parameters, origin, line, format, synced)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    _ROUTE_COLUMNS = ("path, example, namespace, category, category_id, source, channel,"
+                      " parameters, origin, line, format")
+
+    @staticmethod
+    def _route(row: Sequence) -> Route:
+        return Route(path=row[0], example=row[1], namespace=row[2], category=row[3],
+                     category_id=row[4], source=row[5], channel=row[6],
+                     parameters=tuple(tuple(p) for p in json.loads(row[7])),
+                     origin=row[8], line=row[9], format=row[10])
+
+    def routes(self, namespace: str | None = None) -> list[Route]:
+        """Every route of the catalog (of one namespace, if named), in the order stored."""
+        sql = f"SELECT {self._ROUTE_COLUMNS} FROM routes"
+        params: tuple = ()
+        if namespace is not None:
+            sql += " WHERE namespace = ?"
+            params = (namespace,)
+        return [self._route(row) for row in self._db.execute(sql + " ORDER BY id", params)]
+
+    def search_routes(self, words: Sequence[str], limit: int | None = None) -> list[Route]:
+        """Routes whose category, source, channel or path hold every word (any case)."""
+        sql = f"SELECT {self._ROUTE_COLUMNS} FROM routes"
+        haystack = ("lower(category || ' ' || coalesce(category_id, '') || ' ' || source"
+                    " || ' ' || coalesce(channel, '') || ' ' || path || ' '"
+                    " || coalesce(example, ''))")
+        clauses = [f"instr({haystack}, lower(?)) > 0" for _ in words]
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY category, source, channel, path, id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [self._route(row) for row in self._db.execute(sql, tuple(words))]
+
+    def route_counts(self) -> list[tuple[str, str, int]]:
+        """(origin, format, count) for each origin in the catalog."""
+        return list(self._db.execute(
+            "SELECT origin, format, COUNT(*) FROM routes GROUP BY origin, format ORDER BY origin"))
+
+    # -- RSSHub instances ---------------------------------------------------------------
+
+    def demoted_instances(self, now: datetime | None = None) -> set[str]:
+        """Instances that failed run after run and are to be tried last for now."""
+        at = _iso(now or datetime.now(UTC))
+        return {row[0] for row in self._db.execute(
+            "SELECT url FROM instances WHERE demoted_until > ?", (at,))}
+
+    def record_instances(self, answered: dict[str, bool], now: datetime | None = None) -> None:
+        """Note how each instance did in a run (True: it answered at least once).
+
+        An instance that has not answered in ``INSTANCE_FAILURES`` runs in a row is put last
+        for ``INSTANCE_DEMOTION``; an answer clears that.
+        """
+        now = now or datetime.now(UTC)
+        at = _iso(now)
+        until = _iso(now + INSTANCE_DEMOTION)
+        with self._transaction():
+            for url, ok in answered.items():
+                if ok:
+                    self._db.execute(
+                        "INSERT INTO instances (url, failures, last_success) VALUES (?, 0, ?)"
+                        " ON CONFLICT (url) DO UPDATE SET failures = 0, last_success = ?,"
+                        " demoted_until = NULL", (url, at, at))
+                    continue
+                self._db.execute(
+                    "INSERT INTO instances (url, failures, last_failure) VALUES (?, 1, ?)"
+                    " ON CONFLICT (url) DO UPDATE SET failures = failures + 1, last_failure = ?",
+                    (url, at, at))
+                self._db.execute(
+                    "UPDATE instances SET demoted_until = ? WHERE url = ? AND failures >= ?"
+                    " AND (demoted_until IS NULL OR demoted_until <= ?)",
+                    (until, url, INSTANCE_FAILURES, at))
 
     def integrity_check(self) -> str:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0]

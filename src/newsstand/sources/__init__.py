@@ -1,0 +1,1 @@
+"""Where feeds come from: the RSSHub route catalog, OPML, feed discovery, migration."""
