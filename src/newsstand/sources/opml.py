@@ -127,16 +127,19 @@ def route_of(url: str, instances: Sequence[str]) -> tuple[str, dict[str, str]] |
     return None
 
 
-def export_opml(feeds: Sequence[Feed], instance: str, title: str = "newsstand") -> bytes:
+def export_opml(feeds: Sequence[Feed], instance: str, title: str = "newsstand", *,
+                stamp: bool = True) -> bytes:
     """An OPML 2.0 document: category folders holding source folders holding feeds.
 
-    A route's URL is on ``instance``, without any access key.
+    A route's URL is on ``instance``, without any access key. ``stamp=False`` leaves out
+    the creation date, so the same feeds always give the same bytes (the site's copy).
     """
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = title
-    etree.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime(
-        "%a, %d %b %Y %H:%M:%S GMT")
+    if stamp:
+        etree.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime(
+            "%a, %d %b %Y %H:%M:%S GMT")
     body = etree.SubElement(root, "body")
     folders: dict[tuple[str, ...], etree._Element] = {}
     for feed in feeds:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import Config
+from ...sources.opml import export_opml
 from ...store import open_store
 from . import search, tree
 from .errors import SearchError, SiteBusy, SiteError
@@ -61,13 +62,10 @@ def settings_of(config: Config) -> Settings:
                     timezone=config.site.timezone)
 
 
-def subscriptions(config: Config) -> list[dict[str, str]]:
-    """The configured feeds, for the site's OPML (never with the RSSHub access key)."""
-    return [
-        {"category": f.category, "source": f.source, "channel": f.channel,
-         "url": f.url or config.rsshub.instances[0] + (f.route or "")}
-        for f in config.feeds
-    ]
+def subscriptions(config: Config) -> str:
+    """The configured feeds as the site's OPML (never with the RSSHub access key)."""
+    return export_opml(config.feeds, config.rsshub.instances[0], config.site.title,
+                       stamp=False).decode("utf-8")
 
 
 def build_site(config: Config, *, progress: Progress | None = None,

@@ -34,7 +34,7 @@ class Page:
     """One file of the site: a template, its context, and the entries it shows."""
 
     path: str  # relative to the site root, "/"-separated
-    template: str
+    template: str  # "" for a file given whole in context["text"]
     context: dict[str, object] = field(default_factory=dict)
     uids: tuple[str, ...] = ()  # entries to load, in display order
     paths: tuple[str, ...] = ()  # each entry's own page
@@ -123,10 +123,10 @@ class Plan:
     """Every page of the site for one state of the store."""
 
     def __init__(self, rows: Sequence[IndexRow], settings: Settings, tz: tzinfo,
-                 subscriptions: Sequence[dict[str, str]], theme: str) -> None:
+                 opml: str, theme: str) -> None:
         self.settings = settings
         self.links = Links(settings.base_path)
-        self.subscriptions = subscriptions
+        self.opml = opml
         self.theme = theme
         self.rows = rows
         self.local = [datetime.fromisoformat(row[3]).astimezone(tz) for row in rows]
@@ -268,18 +268,10 @@ class Plan:
                          {"bundles": [links.href(f"pagefind/{c.number}/")
                                       for c in self.search_chunks()]})
         yield self._page("404.html", "404.html")
-        yield self._page("opml.xml", "opml.xml", {"outlines": self._outlines()})
+        yield self._page("opml.xml", "", {"text": self.opml})
         yield from self._sitemaps()
         yield self._page("robots.txt", "robots.txt",
                          {"sitemap": self.settings.url + self.links.href("sitemap.xml")})
-
-    def _outlines(self) -> list[dict[str, object]]:
-        tree: dict[str, dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
-        for sub in self.subscriptions:
-            tree[sub["category"]][sub["source"]].append(sub)
-        return [{"name": c, "sources": [{"name": s, "feeds": feeds}
-                                        for s, feeds in sources.items()]}
-                for c, sources in tree.items()]
 
     def _sitemaps(self) -> Iterator[Page]:
         absolute = self.settings.url

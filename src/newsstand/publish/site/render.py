@@ -185,6 +185,8 @@ class Renderer:
         return written
 
     def render_one(self, page: Page, items: list[tuple[Item, str]]) -> bytes:
+        if not page.template:
+            return str(page.context["text"]).encode("utf-8")
         template = self.env.get_template(page.template)
         context = dict(page.context)
         context["path"] = page.path
