@@ -25,6 +25,7 @@ import markupsafe
 from ...clean import clean_html
 from ...model import Item
 from ...store import open_store
+from ..files import write_fd
 from .errors import SiteError
 from .plan import Links, Page, Settings
 
@@ -213,13 +214,7 @@ class Renderer:
             self._made.add(parent)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_fd(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), data)
 
 
 # -- worker processes ---------------------------------------------------------------------
