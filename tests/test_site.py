@@ -186,6 +186,16 @@ def test_rebuilds_are_incremental(server, make_config) -> None:
     assert third.indexed == 1
     check_site(site)
 
+    # a new category is in the top bar of every page, old ones included
+    other = serve_feed(server, "/other", [item(99, start)])
+    config = load_config(write_config(config.root, [
+        {"url": url, "category": "c", "source": "s"},
+        {"url": other, "category": "新分类", "source": "s"}], output__site={"per_page": 5}))
+    fourth = pipeline.run(config).site
+    assert fourth.rendered == fourth.pages
+    assert "新分类" in old_entries[0].read_text("utf-8")
+    check_site(site)
+
 
 def test_a_failed_build_leaves_the_old_site(server, make_config, tmp_path: Path) -> None:
     url = serve_feed(server, "/feed", [item(1, datetime(2024, 1, 1, tzinfo=UTC))])

@@ -114,7 +114,7 @@ class _Build:
         old = {} if self.force else tree.read_manifest(self.out)
         theme = theme_hash(self.theme_dir, self.settings)
         subs = subscriptions(self.config)
-        with open_store(self.config.store.url, lock=False) as store:
+        with open_store(self.config.store.url, lock=False, mmap=False) as store:
             signature = hashlib.sha1(repr((theme, store.state(), subs)).encode()).hexdigest()
             if old.get("signature") == signature and self.out.is_dir():
                 self.result.skipped = True
@@ -123,6 +123,8 @@ class _Build:
                 return self.result
             rows = store.site_index()
         plan = Plan(rows, self.settings, self.config.site.tz, subs, theme)
+        if old.get("base") != plan.base:  # new templates, settings or categories:
+            old = {**old, "pages": dict.fromkeys(old.get("pages", {}), "")}  # render all
         self._phase("plan")
 
         staging = tree.staging_path(self.out)
@@ -137,7 +139,8 @@ class _Build:
             self._phase("render")
             searched = self._search(plan, staging, old.get("search", {}))
             self._phase("search")
-            tree.write_manifest(staging, {"signature": signature, "pages": pages,
+            tree.write_manifest(staging, {"signature": signature, "base": plan.base,
+                                          "pages": pages,
                                           "static": static, "search": searched})
             self.result.bytes = _size(staging)
             tree.swap(staging, self.out)
@@ -222,7 +225,7 @@ class _Build:
         return keys
 
     def _search(self, plan: Plan, staging: Path, before: dict[str, str]) -> dict[str, str]:
-        chunks = plan.search_chunks()
+        chunks = plan.search_chunks
         keys = {str(c.number): c.key for c in chunks}
         dirty = [c for c in chunks if before.get(str(c.number)) != c.key
                  or not (staging / search.bundle_dir(c.number)).is_dir()]

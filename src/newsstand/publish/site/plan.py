@@ -12,6 +12,7 @@ appear on and at most one new page per list, not the whole history.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -134,6 +135,9 @@ class Plan:
                                                                            strict=True)]
         self.path_of = {row[1]: path for row, path in zip(rows, self.entry_paths, strict=True)}
         self.nav = self._nav()
+        # What every page depends on: when it changes, every page is rendered again, so
+        # the pages' own keys leave it out.
+        self.base = _key(theme, self.nav)
 
     # -- the tree of places -------------------------------------------------------
 
@@ -247,26 +251,31 @@ class Plan:
         paths = tuple(self.path_of[uid] for uid in uids)
         context = context or {}
         page = Page(path, template, context, uids, paths)
-        page.key = _key(self.theme, self.nav, path, template, context, paths, list(revisions))
+        page.key = _key(template, context, paths, list(revisions))
         return page
 
     def pages(self) -> Iterator[Page]:
         """Every page, entry pages first: a crash part-way never leaves a list linking to
         an entry page that is not there yet."""
         links = self.links
+        crumbs: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         for index, row in enumerate(self.rows):
             uid, revision, names = row[1], row[2], row[4:7]
-            crumbs = [(n, links.href(links.place(*names[: i + 1]) + "/index.html"))
-                      for i, n in enumerate(names)]
-            yield self._page(self.entry_paths[index], "entry.html", {"crumbs": crumbs},
-                             (uid,), (revision,))
+            if names not in crumbs:
+                crumbs[names] = [(n, links.href(links.place(*names[: i + 1]) + "/index.html"))
+                                 for i, n in enumerate(names)]
+            path = self.entry_paths[index]
+            # Entry pages are most of the site: their key is cheap (an entry page shows
+            # one entry and its place, and nothing else that the base key does not cover).
+            yield Page(path, "entry.html", {"crumbs": crumbs[names]}, (uid,), (path,),
+                       key="\0".join((str(revision), *names)))
         for lst in self._lists():
             yield from self._list_pages(lst)
         yield self._page("categories/index.html", "categories.html", {"tree": self.tree})
         yield self._page("archives/index.html", "archives.html", {"months": self.archive})
         yield self._page("search/index.html", "search.html",
                          {"bundles": [links.href(f"pagefind/{c.number}/")
-                                      for c in self.search_chunks()]})
+                                      for c in self.search_chunks]})
         yield self._page("404.html", "404.html")
         yield self._page("opml.xml", "", {"text": self.opml})
         yield from self._sitemaps()
@@ -286,6 +295,7 @@ class Plan:
             yield self._page(path, "sitemap.xml", {"urls": chunk})
         yield self._page("sitemap.xml", "sitemap-index.xml", {"sitemaps": files})
 
+    @functools.cached_property
     def search_chunks(self) -> list[SearchChunk]:
         """Entries grouped by storage order: new entries land in the newest bundles."""
         groups: dict[int, list[int]] = defaultdict(list)

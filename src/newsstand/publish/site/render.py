@@ -107,7 +107,7 @@ class Renderer:
 
     def __init__(self, store_url: str, out: Path, settings: Settings, tz: tzinfo,
                  theme_dir: Path | None, nav: Sequence[tuple[str, str]]) -> None:
-        self.store = open_store(store_url, lock=False)
+        self.store = open_store(store_url, lock=False, mmap=False)
         self.out = out
         self.settings = settings
         self.tz = tz
