@@ -175,18 +175,19 @@ def sqlite_path(url: str) -> Path:
     return Path(unquote(url[len(prefix):]))
 
 
-def open_store(url: str, *, lock: bool = True, mmap: bool = True) -> Store:
+def open_store(url: str, *, lock: bool = True, light: bool = False) -> Store:
     """Open (creating and migrating as needed) the store at ``url``.
 
-    ``mmap=False`` for the site's render workers: each reads a few pages' entries, and a
-    memory map would count the whole database file in every process's RSS."""
-    return SQLiteStore(sqlite_path(url), lock=lock, mmap=mmap)
+    ``light=True`` for the site build and its render workers: each reads a few pages'
+    entries at a time, so no memory map (it would count the whole database file in every
+    process's RSS) and a small page cache."""
+    return SQLiteStore(sqlite_path(url), lock=lock, light=light)
 
 
 class SQLiteStore:
     """The SQLite implementation of the store."""
 
-    def __init__(self, path: Path, *, lock: bool = True, mmap: bool = True) -> None:
+    def __init__(self, path: Path, *, lock: bool = True, light: bool = False) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._take_lock() if lock else None
@@ -198,8 +199,8 @@ class SQLiteStore:
             # Publishing reads every changed entry (~4 KB each): read through a memory
             # map and a larger cache rather than a system call per page, and sort in
             # memory rather than in a temporary file.
-            self._db.execute(f"PRAGMA mmap_size = {268435456 if mmap else 0}")
-            self._db.execute("PRAGMA cache_size = -32768")
+            self._db.execute(f"PRAGMA mmap_size = {0 if light else 268435456}")
+            self._db.execute(f"PRAGMA cache_size = {-4096 if light else -32768}")
             self._db.execute("PRAGMA temp_store = MEMORY")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()

@@ -114,7 +114,7 @@ class _Build:
         old = {} if self.force else tree.read_manifest(self.out)
         theme = theme_hash(self.theme_dir, self.settings)
         subs = subscriptions(self.config)
-        with open_store(self.config.store.url, lock=False, mmap=False) as store:
+        with open_store(self.config.store.url, lock=False, light=True) as store:
             signature = hashlib.sha1(repr((theme, store.state(), subs)).encode()).hexdigest()
             if old.get("signature") == signature and self.out.is_dir():
                 self.result.skipped = True

@@ -54,7 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-CARD_CACHE = 50_000  # cards kept per process (~1 KB each)
+CARD_CACHE = 20_000  # cards kept per process (~2 KB each)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
 _TAG = re.compile(r"<[^>]*>")
 _INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
@@ -107,7 +107,7 @@ class Renderer:
 
     def __init__(self, store_url: str, out: Path, settings: Settings, tz: tzinfo,
                  theme_dir: Path | None, nav: Sequence[tuple[str, str]]) -> None:
-        self.store = open_store(store_url, lock=False, mmap=False)
+        self.store = open_store(store_url, lock=False, light=True)
         self.out = out
         self.settings = settings
         self.tz = tz
