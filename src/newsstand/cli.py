@@ -231,7 +231,8 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
     data = summary.to_json()
     feeds, entries, posts = data["feeds"], data["entries"], data["posts"]
     rows = [
-        ("feeds", f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"),
+        ("feeds", f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"
+                  + (f", {len(feeds['skipped'])} skipped" if feeds["skipped"] else "")),
         ("entries", f"{entries['new']} new, {entries['updated']} updated"
                     + (f", {entries['removed_by_retention']} removed by retention"
                        if entries["removed_by_retention"] else "")),
@@ -248,16 +249,20 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
             table.add_row(name, value)
         console = Console()
         console.print(table)
-        if summary.failed:
+        if summary.failed or summary.skipped:
             failures = Table("failed feed", "reason", title="Failures")
             for report in summary.failed:
                 failures.add_row(report.feed_key, report.error or "")
+            for report in summary.skipped:
+                failures.add_row(report.feed_key, f"skipped: {report.error}")
             console.print(failures)
     else:
         for name, value in rows:
             click.echo(f"{name:<8} {value}")
         for report in summary.failed:
             click.echo(f"failed   {report.feed_key}: {report.error}")
+        for report in summary.skipped:
+            click.echo(f"skipped  {report.feed_key}: {report.error}")
     for warning in data["warnings"]:
         click.echo(f"warning: {warning['feed']}: {warning['warning']}", err=True)
     for problem in posts["problems"]:

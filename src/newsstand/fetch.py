@@ -10,6 +10,7 @@ size cap below is measured on the decoded body.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from dataclasses import dataclass, replace
@@ -73,6 +74,17 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _moved_to(response: aiohttp.ClientResponse) -> str | None:
+    """Where the feed now is, if the redirects began with permanent ones (301/308)."""
+    hops = [*response.history, response]
+    moved = None
+    for hop, following in itertools.pairwise(hops):
+        if hop.status not in (301, 308):
+            break
+        moved = str(following.url)
+    return moved
 
 
 def _size(n: int) -> str:
@@ -144,6 +156,7 @@ class Fetcher:
             url=request.urls[-1] if request.urls else "",
             status=last.status,
             error=str(last),
+            retry_after=last.wait,
             attempts=attempts,
             elapsed=time.monotonic() - started,
         )
@@ -191,12 +204,15 @@ class Fetcher:
             return Fetched(
                 feed_key=request.feed_key,
                 url=str(response.url),
+                moved_to=_moved_to(response),
                 status=304,
                 etag=request.etag,
                 last_modified=request.last_modified,
             )
         if status != 200:
             reason = f"HTTP {status} {response.reason or ''}".strip()
+            if status == 410:
+                reason += " (the feed is gone: it will not be fetched again)"
             raise _Failure(
                 f"{reason} from {url}",
                 status=status,
@@ -219,6 +235,7 @@ class Fetcher:
         return Fetched(
             feed_key=request.feed_key,
             url=str(response.url),
+            moved_to=_moved_to(response),
             status=200,
             body=bytes(body),
             content_type=response.headers.get("Content-Type"),

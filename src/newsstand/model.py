@@ -31,6 +31,7 @@ class Feed:
     enabled: bool = True
     keep_days: int | None = None  # retention (None: keep forever)
     keep_per_feed: int | None = None
+    timezone: str | None = None  # IANA zone of the feed's dates that name none (None: the site's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class Fetched:
     error: str | None = None  # one line saying what went wrong, when it did
     attempts: int = 1
     elapsed: float = 0.0
+    moved_to: str | None = None  # where a permanent redirect (301/308) says the feed now is
+    retry_after: float | None = None  # seconds the server asked to wait (429/503)
 
     @property
     def ok(self) -> bool:
@@ -138,3 +141,5 @@ class FeedReport:
     new: int = 0
     updated: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    skipped: bool = False  # not fetched this run: gone, or backing off (``error`` says why)
+    next_due: str | None = None  # when a failing feed is tried again (ISO, UTC)

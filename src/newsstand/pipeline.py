@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
@@ -21,16 +22,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .clean import clean_entry
-from .config import Config
+from .config import Config, HealthConfig
 from .fetch import Fetcher, Request, feed_urls
 from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
 from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
-from .store import Store, open_store
+from .store import FeedState, Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,11 @@ class RunSummary:
 
     @property
     def failed(self) -> list[FeedReport]:
-        return [r for r in self.feeds if not r.ok]
+        return [r for r in self.feeds if not r.ok and not r.skipped]
+
+    @property
+    def skipped(self) -> list[FeedReport]:
+        return [r for r in self.feeds if r.skipped]
 
     @property
     def complete(self) -> bool:
@@ -69,11 +75,15 @@ class RunSummary:
         return {
             "feeds": {
                 "total": len(self.feeds),
-                "ok": len(self.feeds) - len(self.failed),
+                "ok": len(self.feeds) - len(self.failed) - len(self.skipped),
                 "failed": len(self.failed),
                 "failures": [
                     {"feed": r.feed_key, "url": r.url, "status": r.status, "reason": r.error}
                     for r in self.failed
+                ],
+                "skipped": [
+                    {"feed": r.feed_key, "reason": r.error, "next_due": r.next_due}
+                    for r in self.skipped
                 ],
             },
             "entries": {
@@ -122,10 +132,13 @@ def select_entries(feed: Feed, entries: Sequence[Entry]) -> list[Entry]:
 
 
 def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
-    """parse -> select -> clean for one fetched body. Raises ParseError."""
+    """parse -> select -> clean for one fetched body. Raises ParseError.
+
+    Dates that name no zone are read in the feed's ``timezone``, else in ``tz_name``.
+    """
     parsed = parse(
         fetched.body, url=fetched.url, content_type=fetched.content_type,
-        default_tz=ZoneInfo(tz_name),
+        default_tz=ZoneInfo(feed.timezone or tz_name),
     )
     entries = select_entries(feed, parsed.entries)
     if feed.clean:
@@ -172,6 +185,7 @@ class Workers:
 async def _fetch_feeds(
     config: Config, store: Store, feeds: Sequence[Feed], progress: Progress | None,
     backoff: float, workers: Workers, on_stored: Callable[[Sequence[str]], None] | None,
+    moved: dict[str, str],
 ) -> list[FeedReport]:
     loop = asyncio.get_running_loop()
     tz_name = config.site.timezone
@@ -191,8 +205,13 @@ async def _fetch_feeds(
     def flush() -> None:
         """Store what is pending in one transaction (a commit per feed costs more than
         storing a 304), then report it."""
-        stored = store.record([outcome for outcome, _ in pending])
+        stored = store.record([outcome for outcome, _ in pending],
+                              rest=functools.partial(rest, config.health))
         for (outcome, warnings), result in zip(pending, stored, strict=True):
+            target = outcome.fetched.moved_to or moved.get(outcome.feed.key)
+            if target and outcome.feed.url:
+                warnings = (f"moved permanently to {target}: fetched from there now;"
+                            f" update its url in {config.path.name}", *warnings)
             if on_stored and result.uids:
                 on_stored(result.uids)
             report = FeedReport(
@@ -208,9 +227,8 @@ async def _fetch_feeds(
 
     async def one(feed: Feed, fetcher: Fetcher) -> None:
         etag, last_modified = store.validators(feed.key)
-        fetched = await fetcher.fetch(
-            Request(feed.key, feed_urls(feed, config.rsshub), etag, last_modified)
-        )
+        urls = (moved[feed.key],) if feed.key in moved else feed_urls(feed, config.rsshub)
+        fetched = await fetcher.fetch(Request(feed.key, urls, etag, last_modified))
         parsed: ParsedFeed | None = None
         error = fetched.error
         if fetched.ok and not fetched.not_modified:
@@ -263,12 +281,52 @@ def fetch(
     ``on_stored`` hears the uids of each feed's new and changed entries as they land.
     """
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
+    due, resting = _due(chosen, store.states(), datetime.now(UTC))
+    moved = {key: state.moved_to for key, state in store.states().items()
+             if state.moved_to}
+    moved = {f.key: moved[f.key] for f in due if f.url and f.key in moved}
     with _own(workers) as pool:
         reports = asyncio.run(
-            _fetch_feeds(config, store, chosen, progress, backoff, pool, on_stored)
+            _fetch_feeds(config, store, due, progress, backoff, pool, on_stored, moved)
         )
+    for report in resting:
+        log.warning("feed %s skipped: %s", report.feed_key, report.error)
+    order = {feed.key: i for i, feed in enumerate(chosen)}
+    reports = sorted([*reports, *resting], key=lambda r: order[r.feed_key])
     removed = store.apply_retention(config.feeds)
     return reports, removed
+
+
+def rest(health: HealthConfig, failures: int) -> timedelta:
+    """How long a feed that failed ``failures`` times in a row rests before the next try:
+    doubling from ``backoff`` minutes, at most ``max_backoff``."""
+    minutes = health.backoff * 2 ** min(failures - 1, 30)
+    return timedelta(minutes=min(minutes, health.max_backoff))
+
+
+def _due(
+    feeds: Sequence[Feed], states: dict[str, FeedState], now: datetime
+) -> tuple[list[Feed], list[FeedReport]]:
+    """The feeds to fetch now, and a report for each one that is gone or resting."""
+    due: list[Feed] = []
+    resting: list[FeedReport] = []
+    for feed in feeds:
+        state = states.get(feed.key)
+        if state is not None and state.gone_since is not None:
+            resting.append(FeedReport(
+                feed.key, None, ok=False, skipped=True, status=410,
+                error=f"gone (HTTP 410 since {state.gone_since:%Y-%m-%d %H:%M} UTC): not"
+                      " fetched any more; remove it from the config",
+            ))
+        elif state is not None and state.next_due is not None and state.next_due > now:
+            resting.append(FeedReport(
+                feed.key, None, ok=False, skipped=True, next_due=state.next_due.isoformat(),
+                error=f"resting after {state.failures} failure(s) in a row until"
+                      f" {state.next_due:%Y-%m-%d %H:%M} UTC (last: {state.last_error})",
+            ))
+        else:
+            due.append(feed)
+    return due, resting
 
 
 # -- publish ----------------------------------------------------------------------------
