@@ -30,6 +30,7 @@ from .config import Config, HealthConfig
 from .fetch import Fetcher, Request, feed_urls
 from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
+from .publish.files import remove_temporary_files
 from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
 from .store import FeedState, Store, open_store
@@ -185,7 +186,7 @@ class Workers:
 async def _fetch_feeds(
     config: Config, store: Store, feeds: Sequence[Feed], progress: Progress | None,
     backoff: float, workers: Workers, on_stored: Callable[[Sequence[str]], None] | None,
-    moved: dict[str, str],
+    moved: dict[str, str], stop: threading.Event | None,
 ) -> list[FeedReport]:
     loop = asyncio.get_running_loop()
     tz_name = config.site.timezone
@@ -226,6 +227,8 @@ async def _fetch_feeds(
         pending.clear()
 
     async def one(feed: Feed, fetcher: Fetcher) -> None:
+        if stop is not None and stop.is_set():
+            return
         etag, last_modified = store.validators(feed.key)
         urls = (moved[feed.key],) if feed.key in moved else feed_urls(feed, config.rsshub)
         fetched = await fetcher.fetch(Request(feed.key, urls, etag, last_modified))
@@ -243,8 +246,21 @@ async def _fetch_feeds(
                 FLUSH_ENTRIES):
             flush()
 
+    async def watch(task: asyncio.Future) -> None:
+        """Cancel the fetches still running once a stop is asked for: what has been
+        fetched is stored below, what is in flight is dropped (the next run redoes it)."""
+        while not task.done():
+            if stop is not None and stop.is_set():
+                task.cancel()
+                return
+            await asyncio.sleep(0.05)
+
     async with Fetcher(config.fetch, backoff=backoff) as fetcher:
-        await asyncio.gather(*(one(feed, fetcher) for feed in feeds))
+        everything = asyncio.gather(*(one(feed, fetcher) for feed in feeds))
+        watcher = asyncio.create_task(watch(everything))
+        with contextlib.suppress(asyncio.CancelledError):
+            await everything
+        watcher.cancel()
     flush()
     order = {feed.key: i for i, feed in enumerate(feeds)}
     return sorted(reports, key=lambda r: order[r.feed_key])
@@ -272,6 +288,7 @@ def fetch(
     config: Config, store: Store, *, feeds: Iterable[Feed] | None = None,
     progress: Progress | None = None, backoff: float = 1.0, workers: Workers | None = None,
     on_stored: Callable[[Sequence[str]], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[list[FeedReport], int]:
     """Fetch, parse, clean and store every enabled feed; apply retention.
 
@@ -279,6 +296,8 @@ def fetch(
 
     Returns the per-feed reports and the number of entries retention removed.
     ``on_stored`` hears the uids of each feed's new and changed entries as they land.
+    Once ``stop`` is set, no further feed is fetched, those fetched are stored, and
+    Interrupted is raised.
     """
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
     due, resting = _due(chosen, store.states(), datetime.now(UTC))
@@ -287,14 +306,24 @@ def fetch(
     moved = {f.key: moved[f.key] for f in due if f.url and f.key in moved}
     with _own(workers) as pool:
         reports = asyncio.run(
-            _fetch_feeds(config, store, due, progress, backoff, pool, on_stored, moved)
+            _fetch_feeds(config, store, due, progress, backoff, pool, on_stored, moved, stop)
         )
+    _check(stop)
     for report in resting:
         log.warning("feed %s skipped: %s", report.feed_key, report.error)
     order = {feed.key: i for i, feed in enumerate(chosen)}
     reports = sorted([*reports, *resting], key=lambda r: order[r.feed_key])
     removed = store.apply_retention(config.feeds)
     return reports, removed
+
+
+class Interrupted(Exception):
+    """The run stopped early on request (a signal); what was written is complete."""
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Interrupted("stopped on request; the writes in progress were finished")
 
 
 def rest(health: HealthConfig, failures: int) -> timedelta:
@@ -353,13 +382,17 @@ class EarlyPublish:
 
     BATCH = 512
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, stop: threading.Event | None = None) -> None:
         self.config = config
+        self._stop = stop
         self.publisher = _hexo_publisher(config)
         self._queue: queue.SimpleQueue[Sequence[str] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="early-publish", daemon=True)
         self.result = PublishResult()  # what it wrote, counted into the run's summary
         self._ended = False
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     def submit(self, uids: Sequence[str]) -> None:
         self._queue.put(uids)
@@ -386,10 +419,14 @@ class EarlyPublish:
                 if _fresh(store, self.publisher, previous):  # else all is for the full pass
                     store.set_meta(f"{HEXO}.fingerprint", self.publisher.fingerprint)
                     for batch in self._batches():
-                        result = self.publisher.publish(store.items(batch), previous, ())
+                        result = self.publisher.publish(store.items(batch), previous, (),
+                                                        should_stop=self._stopping)
                         store.save_outputs(HEXO, result.outputs, ())
                         previous.update((out.uid, out) for out in result.outputs)
-                        self.result.add(replace(result, outputs=[]))  # saved already
+                        # saved already; an error is the full pass's to meet and report
+                        self.result.add(replace(result, outputs=[], errors=[]))
+                        if result.errors or self._stopping():
+                            break
         except Exception:  # the full pass redoes whatever was not done
             log.warning("early publishing stopped; the publish pass will do it", exc_info=True)
         while not self._ended and self._queue.get() is not None:  # drain to the end
@@ -406,9 +443,13 @@ class EarlyPublish:
 
 def publish(
     config: Config, store: Store, *, progress: Progress | None = None,
-    workers: Workers | None = None,
+    workers: Workers | None = None, stop: threading.Event | None = None,
 ) -> PublishResult:
-    """Bring the Hexo posts in step with the store (every stored item, not only new ones)."""
+    """Bring the Hexo posts in step with the store (every stored item, not only new ones).
+
+    Once ``stop`` is set, the post being written is finished, what was written is
+    recorded, and Interrupted is raised.
+    """
     if not config.hexo.enabled:
         return PublishResult()
     publisher = _hexo_publisher(config)
@@ -425,16 +466,21 @@ def publish(
         if progress and (done % 100 == 0 or done == len(stale)):
             progress("publish", done, len(stale), "")
 
+    stopping = stop.is_set if stop is not None else None
     with _own(workers) as pool:
         try:
             result = publisher.publish(store.items(stale), previous, gone, tick,
-                                       executor=pool.for_jobs(len(stale) // RENDER_PER_JOB))
+                                       executor=pool.for_jobs(len(stale) // RENDER_PER_JOB),
+                                       should_stop=stopping)
         except BrokenProcessPool:  # render here instead; writes are idempotent
             pool.broken, done = True, 0
-            result = publisher.publish(store.items(stale), previous, gone, tick)
+            result = publisher.publish(store.items(stale), previous, gone, tick,
+                                       should_stop=stopping)
     store.save_outputs(HEXO, result.outputs, result.forgotten)
+    _check(stop)
     if not result.errors:
         store.set_meta(f"{HEXO}.fingerprint", publisher.fingerprint)
+        store.set_meta(f"{HEXO}.unfinished", "")
     return result
 
 
@@ -444,22 +490,37 @@ def publish(
 def run(
     config: Config, *, do_fetch: bool = True, do_publish: bool = True,
     progress: Progress | None = None, backoff: float = 1.0,
+    stop: threading.Event | None = None,
 ) -> RunSummary:
-    """The whole job, as ``newsstand run`` does it."""
+    """The whole job, as ``newsstand run`` does it.
+
+    ``stop`` (set from a signal handler) ends the run at the next safe point: the write
+    in progress is finished and recorded, then Interrupted is raised.
+    """
     started = time.monotonic()
     summary = RunSummary()
     with open_store(config.store.url) as store, Workers() as workers:
         store.sync_feeds(config.feeds)  # the config says where every feed belongs
-        early = EarlyPublish(config) if do_fetch and do_publish and config.hexo.enabled else None
+        if do_publish and config.hexo.enabled:
+            # A run killed while publishing may have left a temporary file behind.
+            if store.get_meta(f"{HEXO}.unfinished") and config.hexo.dir.is_dir():
+                removed = remove_temporary_files(config.hexo.dir)
+                if removed:
+                    log.warning("removed %d temporary files an interrupted run left in %s",
+                                removed, config.hexo.dir)
+            store.set_meta(f"{HEXO}.unfinished", "1")
+        early = (EarlyPublish(config, stop)
+                 if do_fetch and do_publish and config.hexo.enabled else None)
         if do_fetch:
             with early or contextlib.nullcontext():
                 summary.feeds, summary.retention_removed = fetch(
                     config, store, progress=progress, backoff=backoff, workers=workers,
-                    on_stored=early.submit if early else None,
+                    on_stored=early.submit if early else None, stop=stop,
                 )
             summary.phases["fetch"] = time.monotonic() - started
         if do_publish:
-            summary.published = publish(config, store, progress=progress, workers=workers)
+            summary.published = publish(config, store, progress=progress, workers=workers,
+                                        stop=stop)
             if early is not None:
                 summary.published.add(early.result)
             summary.phases["publish"] = time.monotonic() - started - summary.phases.get(
