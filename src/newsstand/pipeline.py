@@ -147,6 +147,24 @@ def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
     return replace(parsed, entries=tuple(entries))
 
 
+def _watch_parent(pid: int) -> None:
+    """In a worker: exit when the run that started it is gone. A run killed with SIGKILL
+    cannot shut its pool down, and the workers (children of the forkserver, not of the
+    run) would otherwise wait for work for ever."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 class Workers:
     """Worker processes for CPU work (parse, clean, render), started only when it pays.
 
@@ -165,7 +183,8 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["newsstand.pipeline"])
             self._pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 4),
-                                             mp_context=context)
+                                             mp_context=context, initializer=_watch_parent,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     def close(self) -> None:
