@@ -251,3 +251,20 @@ def test_a_corrupt_store_is_named_and_never_replaced(server: FeedServer, tmp_pat
     assert code == 1 and str(db) in err and re.search(r"backup|move it away", err)
     assert len(err.strip().splitlines()) == 1
     assert db.read_bytes() == garbage
+
+
+def test_temporary_files_of_a_killed_run_are_swept(server: FeedServer, tmp_path: Path) -> None:
+    config = site_with(server, tmp_path, feeds=1)
+    code, _out, err = finish(newsstand(config))
+    assert code == 0, err
+    post = next((tmp_path / "source" / "_posts").rglob("*.md"))
+    left = post.with_name(f".{post.name}.4242.tmp")  # as write_atomic names them
+    left.write_text("---\ntitle: half")
+    mine = post.with_name(".keep")
+    mine.write_text("the user's")
+    db = tmp_path / ".newsstand" / "newsstand.db"
+    with sqlite3.connect(db) as conn:  # as a run killed while publishing leaves it
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'hexo.unfinished'")
+    code, _out, err = finish(newsstand(config))
+    assert code == 0, err
+    assert not left.exists() and mine.read_text() == "the user's" and post.exists()

@@ -319,10 +319,10 @@ def fetch(
     Interrupted is raised.
     """
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
-    due, resting = _due(chosen, store.states(), datetime.now(UTC))
-    moved = {key: state.moved_to for key, state in store.states().items()
-             if state.moved_to}
-    moved = {f.key: moved[f.key] for f in due if f.url and f.key in moved}
+    states = store.states()
+    due, resting = _due(chosen, states, datetime.now(UTC))
+    moved = {f.key: states[f.key].moved_to for f in due
+             if f.url and f.key in states and states[f.key].moved_to}
     with _own(workers) as pool:
         reports = asyncio.run(
             _fetch_feeds(config, store, due, progress, backoff, pool, on_stored, moved, stop)
