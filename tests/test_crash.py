@@ -3,6 +3,7 @@ at once, and short of disk. The store stays whole and the next run finishes the 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -268,3 +269,26 @@ def test_temporary_files_of_a_killed_run_are_swept(server: FeedServer, tmp_path:
     code, _out, err = finish(newsstand(config))
     assert code == 0, err
     assert not left.exists() and mine.read_text() == "the user's" and post.exists()
+
+
+def test_sigterm_while_publishing_keeps_the_record_true(server: FeedServer,
+                                                        tmp_path: Path) -> None:
+    config = site_with(server, tmp_path, feeds=40, count=100)
+    code, _out, err = finish(newsstand(config, "--json"))
+    assert code == 0, err
+    posts = tmp_path / "source" / "_posts"
+    shutil.rmtree(posts)  # every post is to be written again by `publish`
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsstand.cli", "publish", "-c", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: posts.is_dir() and sum(1 for _ in posts.rglob("*.md")) >= 50,
+             "the first posts")
+    process.send_signal(signal.SIGTERM)
+    code, _out, err = finish(process)
+    assert code == 128 + signal.SIGTERM, err
+    written = check_posts(posts)  # whole posts only, no temporary file
+    assert 50 <= len(written) < 4000
+    code, out, err = finish(newsstand(config, "--json"))
+    assert code == 0, err
+    assert json.loads(out)["posts"]["written"] == 4000 - len(written)  # the rest, no more
+    assert len(check_posts(posts)) == 4000
