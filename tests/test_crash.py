@@ -292,3 +292,20 @@ def test_sigterm_while_publishing_keeps_the_record_true(server: FeedServer,
     assert code == 0, err
     assert json.loads(out)["posts"]["written"] == 4000 - len(written)  # the rest, no more
     assert len(check_posts(posts)) == 4000
+
+
+def test_disk_full_under_the_store_is_one_clear_line(server: FeedServer, tmp_path: Path) -> None:
+    if not _can_mount_tmpfs():
+        pytest.skip("cannot mount a tmpfs here (needs unshare and user namespaces)")
+    config = site_with(server, tmp_path, feeds=20, count=20)
+    store = tmp_path / ".newsstand"
+    store.mkdir()
+    run = f"{sys.executable} -m newsstand.cli run -c {config}"
+    full = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=256k tmpfs {store} && exec {run}"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr
+    (error,) = [line for line in full.stderr.splitlines() if line.startswith("error:")]
+    assert "newsstand.db" in error and "full" in error, full.stderr

@@ -228,8 +228,13 @@ class SQLiteStore:
     def __enter__(self) -> SQLiteStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):  # e.g. the disk under the store is full
+            raise StoreError(
+                f"cannot write the store {self.path}: {exc}; make room (or fix its"
+                " permissions) and run again: nothing stored before is lost"
+            ) from exc
 
     # -- feeds ---------------------------------------------------------------
 
