@@ -22,7 +22,7 @@ from helpers import rss, write_config
 
 from newsstand.demo.server import FeedServer, Resource
 
-KILLS = 26  # SIGKILL points tried by the torture test
+KILLS = int(os.environ.get("NEWSSTAND_KILLS", "26"))  # SIGKILL points of the torture test
 GROWTH = 5  # items each feed gains between two kills
 
 
