@@ -66,6 +66,7 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
         "total": 2, "ok": 1, "failed": 1,
         "failures": [{"feed": server.url("/missing"), "url": server.url("/missing"),
                       "status": 404, "reason": summary["feeds"]["failures"][0]["reason"]}],
+        "skipped": [],
     }
     assert "404" in summary["feeds"]["failures"][0]["reason"]
     assert result.stderr == ""  # --json: the summary says it all; details go to the log

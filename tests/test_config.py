@@ -450,8 +450,8 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
         ),
         pytest.param(
             '[database]\nurl = "x.db"\n',
-            "newsstand.toml:1: unknown section [database] (known: [feeds], [fetch], [output], "
-            "[rsshub], [site], [store])",
+            "newsstand.toml:1: unknown section [database] (known: [feeds], [fetch], [health], "
+            "[output], [rsshub], [site], [store])",
             id="unknown section, nothing close",
         ),
         pytest.param(

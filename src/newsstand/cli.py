@@ -11,14 +11,16 @@ import functools
 import json
 import logging
 import logging.handlers
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__, pipeline
+from . import __version__, health, pipeline
 from .config import CONFIG_NAME, Config, ConfigError, find_config, load_config, starter_config
 from .store import StoreError, sqlite_path
 
@@ -203,6 +205,57 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
     sys.exit(Exit.OK if summary.complete else Exit.FAILED)
 
 
+# -- status: feed health ----------------------------------------------------------------
+
+
+@main.command()
+@common
+def status(config_path: Path | None, as_json: bool) -> None:
+    """Show each feed's health, sick feeds first.
+
+    Exits 1 when at least [health] alert_share of the enabled feeds are failing or
+    gone, so that a scheduler can alert someone.
+    """
+    report = health.feed_health(_load(config_path))
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_health(report)
+    sys.exit(Exit.FAILED if report.alert else Exit.OK)
+
+
+def _when(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else "-"
+
+
+def _print_health(report: health.HealthReport) -> None:
+    columns = ("feed", "state", "fails", "HTTP", "last success", "next try", "entries",
+               "last error")
+    rows = [
+        (f.feed, f.state, str(f.failures or ""), str(f.http_status or "-"),
+         _when(f.last_success), _when(f.next_due) if f.next_due else "", str(f.entries),
+         (f.last_error or "") + (f" (moved to {f.moved_to})" if f.moved_to else ""))
+        for f in report.feeds
+    ]
+    verdict = (f"{report.failing} of {report.checked} feeds failing"
+               f" ({report.share:.0%}; alert at {report.alert_share:.0%})")
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns, title="newsstand status")
+        for row in rows:
+            table.add_row(*row, style="red" if row[1] in ("gone", "failing") else None)
+        console = Console()
+        console.print(table)
+        console.print(verdict)
+        return
+    click.echo("\t".join(columns))
+    for row in rows:
+        click.echo("\t".join(row))
+    click.echo(verdict)
+
+
 # -- running and reporting ------------------------------------------------------------
 
 
@@ -210,9 +263,15 @@ def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
              exit_after: bool = True) -> pipeline.RunSummary:
     if do_fetch and not config.feeds:
         click.echo(f"warning: {config.path} has no [[feeds]]; nothing to fetch", err=True)
-    with _run_log(config), _Progress(enabled=not as_json) as progress:
-        summary = pipeline.run(config, do_fetch=do_fetch, do_publish=do_publish,
-                               progress=progress)
+    with _run_log(config), _Progress(enabled=not as_json) as progress, _signals() as stop:
+        try:
+            summary = pipeline.run(config, do_fetch=do_fetch, do_publish=do_publish,
+                                   progress=progress, stop=stop)
+        except pipeline.Interrupted as exc:
+            name = signal.Signals(stop.signum).name
+            log.warning("%s: %s", name, exc)
+            _fail(f"stopped by {name}: the writes in progress were finished; run again to"
+                  " go on", 128 + stop.signum)
     if as_json:
         click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -220,6 +279,33 @@ def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
     if exit_after:
         sys.exit(Exit.OK if summary.complete else Exit.FAILED)
     return summary
+
+
+class _Stop(threading.Event):
+    signum: int = signal.SIGTERM
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[_Stop]:
+    """SIGTERM and SIGINT ask the run to stop at its next safe point (a second one stops
+    it at once); the exit code is then 128 + the signal's number."""
+    stop = _Stop()
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.signum = signum
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @contextlib.contextmanager
@@ -286,7 +372,8 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
     data = summary.to_json()
     feeds, entries, posts = data["feeds"], data["entries"], data["posts"]
     rows = [
-        ("feeds", f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"),
+        ("feeds", f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"
+                  + (f", {len(feeds['skipped'])} skipped" if feeds["skipped"] else "")),
         ("entries", f"{entries['new']} new, {entries['updated']} updated"
                     + (f", {entries['removed_by_retention']} removed by retention"
                        if entries["removed_by_retention"] else "")),
@@ -305,16 +392,20 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
             table.add_row(name, value)
         console = Console()
         console.print(table)
-        if summary.failed:
+        if summary.failed or summary.skipped:
             failures = Table("failed feed", "reason", title="Failures")
             for report in summary.failed:
                 failures.add_row(report.feed_key, report.error or "")
+            for report in summary.skipped:
+                failures.add_row(report.feed_key, f"skipped: {report.error}")
             console.print(failures)
     else:
         for name, value in rows:
             click.echo(f"{name:<8} {value}")
         for report in summary.failed:
             click.echo(f"failed   {report.feed_key}: {report.error}")
+        for report in summary.skipped:
+            click.echo(f"skipped  {report.feed_key}: {report.error}")
     for warning in data["warnings"]:
         click.echo(f"warning: {warning['feed']}: {warning['warning']}", err=True)
     for problem in posts["problems"]:

@@ -149,6 +149,13 @@ class SiteOutputConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthConfig:
+    backoff: float = 15.0  # minutes a feed rests after its first failure (doubling after)
+    max_backoff: float = 1440.0  # minutes: the longest rest
+    alert_share: float = 0.5  # `newsstand status` exits 1 when this share of feeds fails
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # absolute
     root: Path  # the folder the config file is in: relative paths start here
@@ -158,6 +165,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     hexo: HexoConfig = field(default_factory=HexoConfig)
     site_output: SiteOutputConfig = field(default_factory=SiteOutputConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     feeds: tuple[Feed, ...] = ()
 
     @property
@@ -281,6 +289,12 @@ def _positive(v: int | float, _: _Ctx) -> int | float:
 def _not_negative(v: int | float, _: _Ctx) -> int | float:
     if v < 0:
         raise _Bad(f"must be 0 or more, got {v}")
+    return v
+
+
+def _share(v: float, _: _Ctx) -> float:
+    if not 0 < v <= 1:
+        raise _Bad("expected a share of the feeds between 0 (exclusive) and 1, such as 0.5")
     return v
 
 
@@ -487,6 +501,11 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
         "language": _Key(STRING, "zh-CN", _choice(*LANGUAGES)),
         "base_path": _Key(STRING, "/", _base_path),
     },
+    ("health",): {
+        "backoff": _Key(NUMBER, 15.0, _positive),
+        "max_backoff": _Key(NUMBER, 1440.0, _positive),
+        "alert_share": _Key(NUMBER, 0.5, _share),
+    },
     ("feeds",): {  # an array of tables
         "route": _Key(STRING, None, _route),
         "url": _Key(STRING, None, _http_url),
@@ -501,6 +520,7 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
         "keep_days": _Key(INTEGER, None, _positive),
         "keep_per_feed": _Key(INTEGER, None, _positive),
         "rsshub_params": _Key(TABLE, None, _rsshub_params),
+        "timezone": _Key(STRING, None, _timezone),
     },
 }
 FEEDS: SectionPath = ("feeds",)
@@ -512,6 +532,7 @@ SECTIONS: dict[str, tuple[SectionPath, type]] = {  # Config field -> its table a
     "fetch": (("fetch",), FetchConfig),
     "hexo": (("output", "hexo"), HexoConfig),
     "site_output": (("output", "site"), SiteOutputConfig),
+    "health": (("health",), HealthConfig),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import random
 import time
 from collections.abc import Collection, Iterable, Sequence
@@ -112,6 +113,17 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+def _moved_to(response: aiohttp.ClientResponse) -> str | None:
+    """Where the feed now is, if the redirects began with permanent ones (301/308)."""
+    hops = [*response.history, response]
+    moved = None
+    for hop, following in itertools.pairwise(hops):
+        if hop.status not in (301, 308):
+            break
+        moved = str(following.url)
+    return moved
+
+
 def _size(n: int) -> str:
     return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n // 1024} KB"
 
@@ -185,6 +197,7 @@ class Fetcher:
             url=request.urls[-1] if request.urls else "",
             status=last.status,
             error=str(last),
+            retry_after=last.wait,
             attempts=attempts,
             elapsed=time.monotonic() - started,
             tried=tuple(tried),
@@ -233,12 +246,15 @@ class Fetcher:
             return Fetched(
                 feed_key=request.feed_key,
                 url=str(response.url),
+                moved_to=_moved_to(response),
                 status=304,
                 etag=request.etag,
                 last_modified=request.last_modified,
             )
         if status != 200:
             reason = f"HTTP {status} {response.reason or ''}".strip()
+            if status == 410:
+                reason += " (the feed is gone: it will not be fetched again)"
             raise _Failure(
                 f"{reason} from {url}",
                 status=status,
@@ -261,6 +277,7 @@ class Fetcher:
         return Fetched(
             feed_key=request.feed_key,
             url=str(response.url),
+            moved_to=_moved_to(response),
             status=200,
             body=bytes(body),
             content_type=response.headers.get("Content-Type"),

@@ -33,6 +33,7 @@ class Feed:
     keep_per_feed: int | None = None
     # RSSHub common query parameters (limit, filter, mode, ...), in the order given
     rsshub_params: tuple[tuple[str, str], ...] = ()
+    timezone: str | None = None  # IANA zone of the feed's dates that name none (None: the site's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,8 @@ class Fetched:
     attempts: int = 1
     elapsed: float = 0.0
     tried: tuple[tuple[str, bool], ...] = ()  # (URL asked for, whether it answered) in order
+    moved_to: str | None = None  # where a permanent redirect (301/308) says the feed now is
+    retry_after: float | None = None  # seconds the server asked to wait (429/503)
 
     @property
     def ok(self) -> bool:
@@ -158,3 +161,5 @@ class FeedReport:
     new: int = 0
     updated: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    skipped: bool = False  # not fetched this run: gone, or backing off (``error`` says why)
+    next_due: str | None = None  # when a failing feed is tried again (ISO, UTC)

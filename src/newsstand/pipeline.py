@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
@@ -21,17 +22,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .clean import clean_entry
-from .config import Config
+from .config import Config, HealthConfig
 from .fetch import Fetcher, Request, feed_urls, instance_answers, instance_order
 from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
+from .publish.files import remove_temporary_files
 from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
 from .publish.site import SiteError, SiteResult, build_site
-from .store import Store, open_store
+from .store import FeedState, Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,11 @@ class RunSummary:
 
     @property
     def failed(self) -> list[FeedReport]:
-        return [r for r in self.feeds if not r.ok]
+        return [r for r in self.feeds if not r.ok and not r.skipped]
+
+    @property
+    def skipped(self) -> list[FeedReport]:
+        return [r for r in self.feeds if r.skipped]
 
     @property
     def complete(self) -> bool:
@@ -72,11 +79,15 @@ class RunSummary:
         return {
             "feeds": {
                 "total": len(self.feeds),
-                "ok": len(self.feeds) - len(self.failed),
+                "ok": len(self.feeds) - len(self.failed) - len(self.skipped),
                 "failed": len(self.failed),
                 "failures": [
                     {"feed": r.feed_key, "url": r.url, "status": r.status, "reason": r.error}
                     for r in self.failed
+                ],
+                "skipped": [
+                    {"feed": r.feed_key, "reason": r.error, "next_due": r.next_due}
+                    for r in self.skipped
                 ],
             },
             "entries": {
@@ -127,15 +138,36 @@ def select_entries(feed: Feed, entries: Sequence[Entry]) -> list[Entry]:
 
 
 def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
-    """parse -> select -> clean for one fetched body. Raises ParseError."""
+    """parse -> select -> clean for one fetched body. Raises ParseError.
+
+    Dates that name no zone are read in the feed's ``timezone``, else in ``tz_name``.
+    """
     parsed = parse(
         fetched.body, url=fetched.url, content_type=fetched.content_type,
-        default_tz=ZoneInfo(tz_name),
+        default_tz=ZoneInfo(feed.timezone or tz_name),
     )
     entries = select_entries(feed, parsed.entries)
     if feed.clean:
         entries = [clean_entry(e) for e in entries]
     return replace(parsed, entries=tuple(entries))
+
+
+def _watch_parent(pid: int) -> None:
+    """In a worker: exit when the run that started it is gone. A run killed with SIGKILL
+    cannot shut its pool down, and the workers (children of the forkserver, not of the
+    run) would otherwise wait for work for ever."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 class Workers:
@@ -156,7 +188,8 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["newsstand.pipeline"])
             self._pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 4),
-                                             mp_context=context)
+                                             mp_context=context, initializer=_watch_parent,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     def close(self) -> None:
@@ -177,6 +210,7 @@ class Workers:
 async def _fetch_feeds(
     config: Config, store: Store, feeds: Sequence[Feed], progress: Progress | None,
     backoff: float, workers: Workers, on_stored: Callable[[Sequence[str]], None] | None,
+    moved: dict[str, str], stop: threading.Event | None,
 ) -> list[FeedReport]:
     loop = asyncio.get_running_loop()
     tz_name = config.site.timezone
@@ -199,8 +233,13 @@ async def _fetch_feeds(
     def flush() -> None:
         """Store what is pending in one transaction (a commit per feed costs more than
         storing a 304), then report it."""
-        stored = store.record([outcome for outcome, _ in pending])
+        stored = store.record([outcome for outcome, _ in pending],
+                              rest=functools.partial(rest, config.health))
         for (outcome, warnings), result in zip(pending, stored, strict=True):
+            target = outcome.fetched.moved_to or moved.get(outcome.feed.key)
+            if target and outcome.feed.url:
+                warnings = (f"moved permanently to {target}: fetched from there now;"
+                            f" update its url in {config.path.name}", *warnings)
             if on_stored and result.uids:
                 on_stored(result.uids)
             report = FeedReport(
@@ -215,10 +254,12 @@ async def _fetch_feeds(
         pending.clear()
 
     async def one(feed: Feed, fetcher: Fetcher) -> None:
+        if stop is not None and stop.is_set():
+            return
         etag, last_modified = store.validators(feed.key)
-        fetched = await fetcher.fetch(
-            Request(feed.key, feed_urls(feed, config.rsshub, instances), etag, last_modified)
-        )
+        urls = ((moved[feed.key],) if feed.key in moved
+                else feed_urls(feed, config.rsshub, instances))
+        fetched = await fetcher.fetch(Request(feed.key, urls, etag, last_modified))
         tried.extend(fetched.tried)
         parsed: ParsedFeed | None = None
         error = fetched.error
@@ -234,8 +275,21 @@ async def _fetch_feeds(
                 FLUSH_ENTRIES):
             flush()
 
+    async def watch(task: asyncio.Future) -> None:
+        """Cancel the fetches still running once a stop is asked for: what has been
+        fetched is stored below, what is in flight is dropped (the next run redoes it)."""
+        while not task.done():
+            if stop is not None and stop.is_set():
+                task.cancel()
+                return
+            await asyncio.sleep(0.05)
+
     async with Fetcher(config.fetch, backoff=backoff) as fetcher:
-        await asyncio.gather(*(one(feed, fetcher) for feed in feeds))
+        everything = asyncio.gather(*(one(feed, fetcher) for feed in feeds))
+        watcher = asyncio.create_task(watch(everything))
+        with contextlib.suppress(asyncio.CancelledError):
+            await everything
+        watcher.cancel()
     flush()
     store.record_instances(instance_answers(config.rsshub.instances, tried))
     order = {feed.key: i for i, feed in enumerate(feeds)}
@@ -264,6 +318,7 @@ def fetch(
     config: Config, store: Store, *, feeds: Iterable[Feed] | None = None,
     progress: Progress | None = None, backoff: float = 1.0, workers: Workers | None = None,
     on_stored: Callable[[Sequence[str]], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[list[FeedReport], int]:
     """Fetch, parse, clean and store every enabled feed; apply retention.
 
@@ -271,14 +326,66 @@ def fetch(
 
     Returns the per-feed reports and the number of entries retention removed.
     ``on_stored`` hears the uids of each feed's new and changed entries as they land.
+    Once ``stop`` is set, no further feed is fetched, those fetched are stored, and
+    Interrupted is raised.
     """
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
+    states = store.states()
+    due, resting = _due(chosen, states, datetime.now(UTC))
+    moved = {f.key: states[f.key].moved_to for f in due
+             if f.url and f.key in states and states[f.key].moved_to}
     with _own(workers) as pool:
         reports = asyncio.run(
-            _fetch_feeds(config, store, chosen, progress, backoff, pool, on_stored)
+            _fetch_feeds(config, store, due, progress, backoff, pool, on_stored, moved, stop)
         )
+    _check(stop)
+    for report in resting:
+        log.warning("feed %s skipped: %s", report.feed_key, report.error)
+    order = {feed.key: i for i, feed in enumerate(chosen)}
+    reports = sorted([*reports, *resting], key=lambda r: order[r.feed_key])
     removed = store.apply_retention(config.feeds)
     return reports, removed
+
+
+class Interrupted(Exception):
+    """The run stopped early on request (a signal); what was written is complete."""
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Interrupted("stopped on request; the writes in progress were finished")
+
+
+def rest(health: HealthConfig, failures: int) -> timedelta:
+    """How long a feed that failed ``failures`` times in a row rests before the next try:
+    doubling from ``backoff`` minutes, at most ``max_backoff``."""
+    minutes = health.backoff * 2 ** min(failures - 1, 30)
+    return timedelta(minutes=min(minutes, health.max_backoff))
+
+
+def _due(
+    feeds: Sequence[Feed], states: dict[str, FeedState], now: datetime
+) -> tuple[list[Feed], list[FeedReport]]:
+    """The feeds to fetch now, and a report for each one that is gone or resting."""
+    due: list[Feed] = []
+    resting: list[FeedReport] = []
+    for feed in feeds:
+        state = states.get(feed.key)
+        if state is not None and state.gone_since is not None:
+            resting.append(FeedReport(
+                feed.key, None, ok=False, skipped=True, status=410,
+                error=f"gone (HTTP 410 since {state.gone_since:%Y-%m-%d %H:%M} UTC): not"
+                      " fetched any more; remove it from the config",
+            ))
+        elif state is not None and state.next_due is not None and state.next_due > now:
+            resting.append(FeedReport(
+                feed.key, None, ok=False, skipped=True, next_due=state.next_due.isoformat(),
+                error=f"resting after {state.failures} failure(s) in a row until"
+                      f" {state.next_due:%Y-%m-%d %H:%M} UTC (last: {state.last_error})",
+            ))
+        else:
+            due.append(feed)
+    return due, resting
 
 
 # -- publish ----------------------------------------------------------------------------
@@ -305,13 +412,17 @@ class EarlyPublish:
 
     BATCH = 512
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, stop: threading.Event | None = None) -> None:
         self.config = config
+        self._stop = stop
         self.publisher = _hexo_publisher(config)
         self._queue: queue.SimpleQueue[Sequence[str] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="early-publish", daemon=True)
         self.result = PublishResult()  # what it wrote, counted into the run's summary
         self._ended = False
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     def submit(self, uids: Sequence[str]) -> None:
         self._queue.put(uids)
@@ -338,10 +449,14 @@ class EarlyPublish:
                 if _fresh(store, self.publisher, previous):  # else all is for the full pass
                     store.set_meta(f"{HEXO}.fingerprint", self.publisher.fingerprint)
                     for batch in self._batches():
-                        result = self.publisher.publish(store.items(batch), previous, ())
+                        result = self.publisher.publish(store.items(batch), previous, (),
+                                                        should_stop=self._stopping)
                         store.save_outputs(HEXO, result.outputs, ())
                         previous.update((out.uid, out) for out in result.outputs)
-                        self.result.add(replace(result, outputs=[]))  # saved already
+                        # saved already; an error is the full pass's to meet and report
+                        self.result.add(replace(result, outputs=[], errors=[]))
+                        if result.errors or self._stopping():
+                            break
         except Exception:  # the full pass redoes whatever was not done
             log.warning("early publishing stopped; the publish pass will do it", exc_info=True)
         while not self._ended and self._queue.get() is not None:  # drain to the end
@@ -358,9 +473,13 @@ class EarlyPublish:
 
 def publish(
     config: Config, store: Store, *, progress: Progress | None = None,
-    workers: Workers | None = None,
+    workers: Workers | None = None, stop: threading.Event | None = None,
 ) -> PublishResult:
-    """Bring the Hexo posts in step with the store (every stored item, not only new ones)."""
+    """Bring the Hexo posts in step with the store (every stored item, not only new ones).
+
+    Once ``stop`` is set, the post being written is finished, what was written is
+    recorded, and Interrupted is raised.
+    """
     if not config.hexo.enabled:
         return PublishResult()
     publisher = _hexo_publisher(config)
@@ -377,16 +496,21 @@ def publish(
         if progress and (done % 100 == 0 or done == len(stale)):
             progress("publish", done, len(stale), "")
 
+    stopping = stop.is_set if stop is not None else None
     with _own(workers) as pool:
         try:
             result = publisher.publish(store.items(stale), previous, gone, tick,
-                                       executor=pool.for_jobs(len(stale) // RENDER_PER_JOB))
+                                       executor=pool.for_jobs(len(stale) // RENDER_PER_JOB),
+                                       should_stop=stopping)
         except BrokenProcessPool:  # render here instead; writes are idempotent
             pool.broken, done = True, 0
-            result = publisher.publish(store.items(stale), previous, gone, tick)
+            result = publisher.publish(store.items(stale), previous, gone, tick,
+                                       should_stop=stopping)
     store.save_outputs(HEXO, result.outputs, result.forgotten)
+    _check(stop)
     if not result.errors:
         store.set_meta(f"{HEXO}.fingerprint", publisher.fingerprint)
+        store.set_meta(f"{HEXO}.unfinished", "")
     return result
 
 
@@ -410,30 +534,46 @@ def build(config: Config, *, progress: Progress | None = None,
 def run(
     config: Config, *, do_fetch: bool = True, do_publish: bool = True,
     progress: Progress | None = None, backoff: float = 1.0,
+    stop: threading.Event | None = None,
 ) -> RunSummary:
-    """The whole job, as ``newsstand run`` does it."""
+    """The whole job, as ``newsstand run`` does it.
+
+    ``stop`` (set from a signal handler) ends the run at the next safe point: the write
+    in progress is finished and recorded, then Interrupted is raised.
+    """
     started = time.monotonic()
     summary = RunSummary()
     with open_store(config.store.url) as store, Workers() as workers:
         store.sync_feeds(config.feeds)  # the config says where every feed belongs
-        early = EarlyPublish(config) if do_fetch and do_publish and config.hexo.enabled else None
+        if do_publish and config.hexo.enabled:
+            # A run killed while publishing may have left a temporary file behind.
+            if store.get_meta(f"{HEXO}.unfinished") and config.hexo.dir.is_dir():
+                removed = remove_temporary_files(config.hexo.dir)
+                if removed:
+                    log.warning("removed %d temporary files an interrupted run left in %s",
+                                removed, config.hexo.dir)
+            store.set_meta(f"{HEXO}.unfinished", "1")
+        early = (EarlyPublish(config, stop)
+                 if do_fetch and do_publish and config.hexo.enabled else None)
         if do_fetch:
             with early or contextlib.nullcontext():
                 summary.feeds, summary.retention_removed = fetch(
                     config, store, progress=progress, backoff=backoff, workers=workers,
-                    on_stored=early.submit if early else None,
+                    on_stored=early.submit if early else None, stop=stop,
                 )
             summary.phases["fetch"] = time.monotonic() - started
         if do_publish:
-            summary.published = publish(config, store, progress=progress, workers=workers)
+            summary.published = publish(config, store, progress=progress, workers=workers,
+                                        stop=stop)
             if early is not None:
                 summary.published.add(early.result)
             summary.phases["publish"] = time.monotonic() - started - summary.phases.get(
                 "fetch", 0.0)
-    if do_publish and config.site_output.enabled:
-        site_started = time.monotonic()
-        summary.site, summary.site_error = build(config, progress=progress)
-        summary.phases["site"] = time.monotonic() - site_started
+        if do_publish and config.site_output.enabled:  # still holding the store's lock
+            _check(stop)
+            site_started = time.monotonic()
+            summary.site, summary.site_error = build(config, progress=progress)
+            summary.phases["site"] = time.monotonic() - site_started
     summary.elapsed = time.monotonic() - started
     data = summary.to_json()
     log.info("run done in %.1f s: feeds %s, entries %s, posts %s", summary.elapsed,

@@ -12,9 +12,9 @@ import fcntl
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
@@ -114,6 +114,12 @@ MIGRATIONS: tuple[str, ...] = (
         demoted_until TEXT
     );
     """,
+    # 3: feed health: when a failing feed is due again, gone feeds (410), moved feeds (301)
+    """
+    ALTER TABLE feeds ADD COLUMN next_due TEXT;
+    ALTER TABLE feeds ADD COLUMN gone_since TEXT;
+    ALTER TABLE feeds ADD COLUMN moved_to TEXT;
+    """,
 )
 
 INSTANCE_FAILURES = 3  # runs in a row in which an instance never answered ...
@@ -141,6 +147,17 @@ class Stored:
 
 IndexRow = tuple[int, str, int, str, str, str, str]
 """(id, uid, revision, sort time as UTC ISO text, category, source, channel)"""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the store knows of a feed before fetching it."""
+
+    next_due: datetime | None = None  # a failing feed rests until then
+    gone_since: datetime | None = None  # the server said 410 Gone: not fetched any more
+    moved_to: str | None = None  # a permanent redirect's target: fetched from there
+    failures: int = 0  # consecutive failures
+    last_error: str | None = None
 
 
 def entry_uid(feed_key: str, entry_id: str) -> str:
@@ -249,8 +266,13 @@ class SQLiteStore:
     def __enter__(self) -> SQLiteStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):  # e.g. the disk under the store is full
+            raise StoreError(
+                f"cannot write the store {self.path}: {exc}; make room (or fix its"
+                " permissions) and run again: nothing stored before is lost"
+            ) from exc
 
     # -- feeds ---------------------------------------------------------------
 
@@ -299,11 +321,26 @@ class SQLiteStore:
 
     # -- fetch results -----------------------------------------------------------
 
-    def record(self, outcomes: Sequence[Outcome], now: datetime | None = None) -> list[Stored]:
+    def states(self) -> dict[str, FeedState]:
+        """feed key -> its schedule and standing, for every feed in the store."""
+        return {
+            row[0]: FeedState(_dt(row[1]), _dt(row[2]), row[3], row[4], row[5])
+            for row in self._db.execute(
+                "SELECT key, next_due, gone_since, moved_to, consecutive_failures, last_error"
+                " FROM feeds"
+            )
+        }
+
+    def record(
+        self, outcomes: Sequence[Outcome], now: datetime | None = None,
+        rest: Callable[[int], timedelta] | None = None,
+    ) -> list[Stored]:
         """Store fetches in one transaction: entries new or changed, feed health, log lines.
 
         A failure never deletes or alters stored entries; its ``error`` (or the fetch's)
-        goes to the feed's health and the log.
+        goes to the feed's health and the log, and the feed rests for ``rest(failures in a
+        row)`` (or as long as the server's Retry-After asked, if longer). A 410 marks the
+        feed gone; a permanent redirect's target is remembered.
         """
         now = now or datetime.now(UTC)
         at = _iso(now)
@@ -320,15 +357,26 @@ class SQLiteStore:
                     self._db.execute(
                         "UPDATE feeds SET last_attempt = ?, last_success = ?, last_status = ?,"
                         " last_error = NULL, consecutive_failures = 0, fetched_url = ?,"
-                        " etag = ?, last_modified = ?, title = COALESCE(?, title) WHERE id = ?",
+                        " etag = ?, last_modified = ?, title = COALESCE(?, title),"
+                        " next_due = NULL, gone_since = NULL, moved_to = COALESCE(?, moved_to)"
+                        " WHERE id = ?",
                         (at, at, fetched.status, fetched.url, fetched.etag,
-                         fetched.last_modified, outcome.title, feed_id),
+                         fetched.last_modified, outcome.title, fetched.moved_to, feed_id),
                     )
                 else:
+                    (failures,) = self._db.execute(
+                        "SELECT consecutive_failures + 1 FROM feeds WHERE id = ?", (feed_id,)
+                    ).fetchone()
+                    wait = rest(failures) if rest else timedelta(0)
+                    if fetched.retry_after:
+                        wait = max(wait, timedelta(seconds=fetched.retry_after))
                     self._db.execute(
                         "UPDATE feeds SET last_attempt = ?, last_status = ?, last_error = ?,"
-                        " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
-                        (at, fetched.status, error, feed_id),
+                        " consecutive_failures = ?, next_due = ?,"
+                        " gone_since = CASE WHEN ? THEN COALESCE(gone_since, ?) END"
+                        " WHERE id = ?",
+                        (at, fetched.status, error, failures, _iso(now + wait) if wait else None,
+                         fetched.status == 410, at, feed_id),
                     )
                 self._db.execute(
                     "INSERT INTO fetch_log (feed_id, at, url, status, etag, last_modified,"
@@ -342,13 +390,16 @@ class SQLiteStore:
         return results
 
     def _upsert(self, feed: Feed, feed_id: int, entries: Sequence[Entry], now: datetime) -> Stored:
-        known = {
-            row[0]: (row[1], row[2], row[3])
-            for row in self._db.execute(
-                "SELECT entry_id, digest, published, dated FROM entries WHERE feed_id = ?",
-                (feed_id,),
-            )
-        }
+        known = {}
+        by_link: dict[str, str] = {}
+        for entry_id, digest, published, dated, link in self._db.execute(
+            "SELECT entry_id, digest, published, dated, link FROM entries WHERE feed_id = ?",
+            (feed_id,),
+        ):
+            known[entry_id] = (digest, published, dated)
+            if link:
+                by_link[link] = entry_id
+        entries = _same_link_same_entry(entries, known, by_link)
         # Items retention would delete at once are not stored at all, or an item still in
         # the feed would come back as "new" on every run only to be deleted again.
         cutoff = _iso(now - timedelta(days=feed.keep_days)) if feed.keep_days else None
@@ -440,15 +491,19 @@ class SQLiteStore:
         """Stored entries with their place: all of them newest first, or the named ones in
         storage order (sorting thousands of 4 KB rows costs more than it gives)."""
         sql = (
+            # A date in the future is kept, but the item is shown as of when it was first
+            # seen: it never sorts above the present on the site.
             "SELECT e.uid, f.key, f.category, f.source, f.channel, e.entry_id, e.link, e.title,"
-            " e.author, e.published, e.updated, e.content, e.thumbnail, e.revision"
+            " e.author, MIN(e.published, e.first_seen), e.updated, e.content, e.thumbnail,"
+            " e.revision"
             " FROM entries e JOIN feeds f ON f.id = e.feed_id"
         )
         params: tuple = ()
         if uids is not None:
             sql += " WHERE e.uid IN (SELECT value FROM json_each(?))"
             params = (_json_list(list(uids)),)
-        sql += " ORDER BY e.id" if uids is not None else " ORDER BY e.published DESC, e.id DESC"
+        sql += (" ORDER BY e.id" if uids is not None
+                else " ORDER BY MIN(e.published, e.first_seen) DESC, e.id DESC")
         for row in self._db.execute(sql, params):
             yield Item(
                 uid=row[0], feed_key=row[1], category=row[2], source=row[3], channel=row[4],
@@ -511,8 +566,8 @@ class SQLiteStore:
         """One row per feed: last attempt and success, failures, status, stored entries."""
         cursor = self._db.execute(
             "SELECT f.key, f.category, f.source, f.channel, f.last_attempt, f.last_success,"
-            " f.last_status, f.last_error, f.consecutive_failures,"
-            " (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries"
+            " f.last_status, f.last_error, f.consecutive_failures, f.next_due, f.gone_since,"
+            " f.moved_to, (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries"
             " FROM feeds f ORDER BY f.category, f.source, f.channel"
         )
         names = [d[0] for d in cursor.description]
@@ -613,6 +668,28 @@ class SQLiteStore:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0]
 
 
+def _same_link_same_entry(
+    entries: Sequence[Entry], known: dict[str, tuple], by_link: dict[str, str]
+) -> Sequence[Entry]:
+    """An item that comes back with the same link under a new id (feeds that rebuild
+    their ids) is the stored entry, not a new one: it takes the stored id. Only when the
+    link names one item of the document and the stored id is not in it too."""
+    ids = {entry.id for entry in entries}
+    links: dict[str, int] = {}
+    for entry in entries:
+        if entry.link:
+            links[entry.link] = links.get(entry.link, 0) + 1
+    result = []
+    for entry in entries:
+        old_id = by_link.get(entry.link or "")
+        if (entry.id not in known and old_id is not None and old_id not in ids
+                and links[entry.link or ""] == 1):
+            entry = replace(entry, id=old_id)
+            ids.add(old_id)
+        result.append(entry)
+    return result
+
+
 def _json_list(values: list[str]) -> str:
     return json.dumps(values)
 
@@ -633,6 +710,6 @@ class _Transaction:
 Store = SQLiteStore
 
 __all__ = [
-    "MIGRATIONS", "SQLiteStore", "Store", "StoreBusy", "StoreError", "Stored",
+    "MIGRATIONS", "FeedState", "SQLiteStore", "Store", "StoreBusy", "StoreError", "Stored",
     "entry_uid", "open_store", "sqlite_path",
 ]

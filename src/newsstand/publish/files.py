@@ -102,6 +102,22 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+_TEMPORARY = re.compile(r"^\..+\.\d+\.tmp$")  # what write_atomic names its temporary files
+
+
+def remove_temporary_files(root: Path) -> int:
+    """Delete the temporary files that a process killed inside ``write_atomic`` left
+    under ``root``; returns how many. Call only while no other process publishes there."""
+    removed = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            if _TEMPORARY.match(name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+    return removed
+
+
 def remove_own(root: Path, relpath: str, expected_digest: str) -> bool:
     """Delete a file we wrote, unless someone changed it since; prune emptied folders.
 

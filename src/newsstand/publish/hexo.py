@@ -8,6 +8,7 @@ every character that Hexo's Nunjucks or Markdown would act on written as an enti
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import os
@@ -26,6 +27,9 @@ from ..model import Item, Output, Post
 from .files import digest, read_if_exists, remove_own, safe_segment, write_atomic
 
 TARGET = "hexo"
+# errors that every further post would hit too: stop at the first
+_FOLDER_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                            errno.EFBIG, errno.ENOTDIR})
 FORMAT_VERSION = "1"  # bump when the rendered bytes change for the same input
 ID_LENGTH = 8
 RENDER_BATCH = 1024  # items in flight at once: memory stays flat however many there are
@@ -247,16 +251,21 @@ class HexoPublisher:
         gone: Iterable[str],
         on_post: Callable[[], None] | None = None,
         executor: Executor | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> PublishResult:
         """Write ``items`` (the stale ones) and remove the posts of ``gone`` uids.
 
         Rendering is CPU work and may run in ``executor``'s worker processes; files are
-        written here, in order.
+        written here, in order. Stops early, with what it wrote so far, once
+        ``should_stop()`` is true or the folder cannot take another file (disk full, not
+        writable): one error then says so, rather than one per post.
         """
         result = PublishResult()
         owners = {out.path: uid for uid, out in previous.items()}
         folders = _Listings()
         for item, post in self._rendered(items, previous, executor):
+            if should_stop is not None and should_stop():
+                return result
             old = previous.get(item.uid)
             if owners.setdefault(post.path, item.uid) != item.uid:  # short ids collided
                 name = post_filename(display_title(item), item.uid, id_length=len(item.uid))
@@ -275,6 +284,12 @@ class HexoPublisher:
                     folders.add(target)
                     result.written += 1
             except OSError as exc:
+                if exc.errno in _FOLDER_ERRORS:
+                    result.errors.append(
+                        f"cannot write posts to {self.dir}: {exc.strerror or exc} (at {target});"
+                        " make room or fix its permissions, then run again"
+                    )
+                    return result
                 result.errors.append(f"cannot write {target}: {exc.strerror or exc}")
                 continue
             if old and old.path != post.path:

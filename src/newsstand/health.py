@@ -1,0 +1,107 @@
+"""Feed health as ``newsstand status`` shows it: which feeds are sick, and why.
+
+Reads what the fetches recorded in the store (last attempt and success, failures in a
+row, last error and HTTP status, entries stored, when a resting feed is due again) and
+orders it sick feeds first. Nothing here fetches or writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .config import Config
+from .store import StoreError, open_store, sqlite_path
+
+# the order of the table: the sickest first
+STATES = ("gone", "failing", "never fetched", "disabled", "ok")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    feed: str
+    category: str
+    source: str
+    channel: str
+    state: str  # one of STATES
+    failures: int = 0  # consecutive
+    last_attempt: str | None = None  # ISO 8601, UTC
+    last_success: str | None = None
+    http_status: int | None = None
+    last_error: str | None = None
+    entries: int = 0
+    next_due: str | None = None  # a resting feed is not fetched before this
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    feeds: tuple[FeedHealth, ...]
+    alert_share: float
+
+    @property
+    def failing(self) -> int:
+        return sum(f.state in ("gone", "failing") for f in self.feeds)
+
+    @property
+    def checked(self) -> int:
+        """Feeds that count towards the share: enabled ones."""
+        return sum(f.state != "disabled" for f in self.feeds)
+
+    @property
+    def share(self) -> float:
+        return self.failing / self.checked if self.checked else 0.0
+
+    @property
+    def alert(self) -> bool:
+        """Whether enough feeds fail that a scheduler should tell someone."""
+        return self.checked > 0 and self.share >= self.alert_share
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "feeds": [asdict(f) for f in self.feeds],
+            "total": len(self.feeds),
+            "failing": self.failing,
+            "failing_share": round(self.share, 3),
+            "alert_share": self.alert_share,
+            "alert": self.alert,
+        }
+
+
+def _state(row: dict[str, Any] | None, enabled: bool) -> str:
+    if not enabled:
+        return "disabled"
+    if row is None or row["last_attempt"] is None:
+        return "never fetched"
+    if row["gone_since"]:
+        return "gone"
+    return "failing" if row["consecutive_failures"] else "ok"
+
+
+def feed_health(config: Config) -> HealthReport:
+    """The health of every configured feed, sick feeds first.
+
+    Raises StoreError when there is no store yet (nothing has run) or it is unusable.
+    """
+    path = sqlite_path(config.store.url)
+    if not path.exists():
+        raise StoreError(f"no store at {path} yet: run `newsstand run` first")
+    with open_store(config.store.url, lock=False) as store:
+        rows = {row["key"]: row for row in store.feed_health()}
+    feeds = []
+    for feed in config.feeds:
+        row: dict[str, Any] = rows.get(feed.key) or {}
+        state = _state(row or None, feed.enabled)
+        sick = state in ("gone", "failing")
+        feeds.append(FeedHealth(
+            feed=feed.key, category=feed.category, source=feed.source, channel=feed.channel,
+            state=state, failures=row.get("consecutive_failures") or 0,
+            last_attempt=row.get("last_attempt"), last_success=row.get("last_success"),
+            http_status=row.get("last_status"),
+            last_error=row.get("last_error") if sick else None,
+            entries=row.get("entries") or 0,
+            next_due=row.get("next_due") if state == "failing" else None,
+            moved_to=row.get("moved_to"),
+        ))
+    feeds.sort(key=lambda f: (STATES.index(f.state), -f.failures, f.feed))
+    return HealthReport(tuple(feeds), config.health.alert_share)
