@@ -44,14 +44,13 @@ class SiteResult:
     rendered: int = 0  # pages written by this build
     removed: int = 0  # pages the site no longer has
     indexed: int = 0  # search bundles (re-)built
-    bytes: int = 0  # size of the site on disk
     skipped: bool = False  # nothing had changed: the site was not touched
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {"dir": str(self.dir), "pages": self.pages, "rendered": self.rendered,
                 "removed": self.removed, "search_bundles_indexed": self.indexed,
-                "bytes": self.bytes, "skipped": self.skipped,
+                "skipped": self.skipped,
                 "phase_seconds": {k: round(v, 3) for k, v in self.phase_seconds.items()}}
 
 
@@ -142,7 +141,6 @@ class _Build:
             tree.write_manifest(staging, {"signature": signature, "base": plan.base,
                                           "pages": pages,
                                           "static": static, "search": searched})
-            self.result.bytes = _size(staging)
             tree.swap(staging, self.out)
             self._phase("swap")
         except BaseException:
@@ -241,10 +239,3 @@ class _Build:
         self.result.indexed = len(dirty)
         return keys
 
-
-def _size(folder: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            total += os.lstat(os.path.join(root, name)).st_size
-    return total
