@@ -416,6 +416,92 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
         click.echo(f"error: {summary.site_error}", err=True)
 
 
+# -- deploy: the site to a git branch, the store to a data branch ------------------------
+# (`newsstand deploy`, `newsstand store save/restore`; the work is in publish/deploy.py and
+# publish/storesync.py)
+
+
+def _deploy_call(config: Config, call: Callable[[], Any]) -> Any:
+    from .publish.deploy import DeployError, Refused
+
+    with _run_log(config):
+        try:
+            return call()
+        except Refused as exc:
+            log.warning("%s", exc)
+            _fail(str(exc), Exit.USAGE)
+        except DeployError as exc:
+            log.warning("%s", exc)
+            _fail(str(exc), Exit.FAILED)
+
+
+def _repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--repo", help="Push to this git URL or path instead of [deploy] repo."
+                        )(command)
+
+
+@main.command()
+@_repo_option
+@click.option("--branch", help="Push the site to this branch instead of [deploy] branch.")
+@common
+def deploy(config_path: Path | None, as_json: bool, repo: str | None,
+           branch: str | None) -> None:
+    """Push the built site (and, with [deploy.hexo], the Hexo posts) to a git branch.
+
+    Commits only when something changed; never force-pushes unless [deploy] force = true.
+    An https token is read from the variable named by [deploy] token_env (GITHUB_TOKEN).
+    """
+    from .publish import deploy as deploying
+
+    config = _load(config_path)
+    chosen = deploying.resolve_repo(repo) if repo else None
+    pushed = _deploy_call(config, lambda: deploying.deploy(config, repo=chosen, branch=branch))
+    if as_json:
+        click.echo(json.dumps([p.to_json() for p in pushed], ensure_ascii=False, indent=2))
+    else:
+        for target in pushed:
+            click.echo(target.line())
+    for target in pushed:
+        log.info("deploy: %s", target.line())
+
+
+@main.group()
+def store() -> None:
+    """Keep the store on a branch of the deploy repository between CI runs."""
+
+
+@store.command("save")
+@_repo_option
+@common
+def store_save(config_path: Path | None, as_json: bool, repo: str | None) -> None:
+    """Commit a snapshot of the store to [deploy] store_branch (replacing the last one)."""
+    from .publish import storesync
+    from .publish.deploy import resolve_repo
+
+    config = _load(config_path)
+    chosen = resolve_repo(repo) if repo else None
+    saved = _deploy_call(config, lambda: storesync.save(config, repo=chosen))
+    click.echo(json.dumps(saved.to_json(), indent=2) if as_json else saved.line())
+    log.info("store save: %s", saved.line())
+
+
+@store.command("restore")
+@_repo_option
+@click.option("--force", is_flag=True, help="Replace the store file that is already here.")
+@common
+def store_restore(config_path: Path | None, as_json: bool, repo: str | None,
+                  force: bool) -> None:
+    """Bring back the store saved on [deploy] store_branch (none saved yet: start fresh)."""
+    from .publish import storesync
+    from .publish.deploy import resolve_repo
+
+    config = _load(config_path)
+    chosen = resolve_repo(repo) if repo else None
+    restored = _deploy_call(config, lambda: storesync.restore(config, repo=chosen, force=force))
+    click.echo(json.dumps(restored.to_json(), indent=2) if as_json else restored.line())
+    log.info("store restore: %s", restored.line())
+
+
 # -- sources: the route catalog, feed management, OPML, migration --------------------------
 # (kept together: commands that edit newsstand.toml or read the catalog)
 
