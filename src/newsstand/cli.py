@@ -85,10 +85,22 @@ def main() -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--github-actions", "github_actions", is_flag=True,
+              help="Write .github/workflows/newsstand.yml beside the config instead: fetch,"
+                   " deploy and keep the store on a schedule (the config is written too if"
+                   " there is none).")
+@click.option("--install", "install_spec", metavar="SPEC",
+              help="What that workflow pip-installs (default: this newsstand version).")
 @common
-def init(config_path: Path | None, as_json: bool, force: bool) -> None:
+def init(config_path: Path | None, as_json: bool, force: bool, github_actions: bool,
+         install_spec: str | None) -> None:
     """Write a commented starter newsstand.toml."""
     path = config_path or Path.cwd() / CONFIG_NAME
+    if github_actions:
+        _init_github_actions(path, as_json, force, install_spec)
+        return
+    if install_spec:
+        _fail("--install applies to --github-actions only", Exit.USAGE)
     if path.exists() and not force:
         _fail(f"{path} already exists (use --force to overwrite it)", Exit.USAGE)
     path.write_text(starter_config(), encoding="utf-8")
@@ -97,6 +109,28 @@ def init(config_path: Path | None, as_json: bool, force: bool) -> None:
         return
     click.echo(f"Wrote {path}.")
     click.echo("Edit its [[feeds]], then run `newsstand run`.")
+
+
+def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | None) -> None:
+    from .scaffold import ScaffoldExists, write_github_actions
+
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    wrote_config = not path.exists()
+    if wrote_config:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(starter_config(), encoding="utf-8")
+    try:
+        workflow = write_github_actions(path.parent, install, force=force)
+    except ScaffoldExists as exc:
+        _fail(str(exc), Exit.USAGE)
+    written = ([str(path)] if wrote_config else []) + [str(workflow)]
+    if as_json:
+        click.echo(json.dumps({"written": written}))
+        return
+    click.echo(f"Wrote {', '.join(written)}.")
+    click.echo("Commit them and push; then in Settings > Pages deploy from the branch gh-pages."
+               " See the README's \"Keep it live: GitHub Actions\".")
 
 
 @main.command()
