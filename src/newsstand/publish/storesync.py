@@ -136,11 +136,12 @@ def _meta(target: Branch, commit: str) -> dict | None:
 def save(config: Config, *, repo: str | None = None, part_size: int = PART_SIZE,
          now: datetime | None = None) -> Saved:
     """Snapshot the store and make it the only commit of the store branch."""
+    branch = _branch(config, repo)
     db = sqlite_path(config.store.url)
     if not db.is_file():
         raise DeployError(f"no store at {db} to save; run `newsstand run` first")
     when = now or datetime.now(UTC)
-    with _branch(config, repo) as target, tempfile.TemporaryDirectory(
+    with branch as target, tempfile.TemporaryDirectory(
         dir=target.git_dir.parent, prefix=".save-"
     ) as tmp:
         snapshot = Path(tmp) / "newsstand.db"
@@ -236,11 +237,12 @@ def _gzip_parts(source: Path, folder: Path, part_size: int) -> list[Path]:
 
 def restore(config: Config, *, repo: str | None = None, force: bool = False) -> Restored:
     """Bring the saved store back into place; remember which snapshot it was."""
+    branch = _branch(config, repo)
     db = sqlite_path(config.store.url)
     if db.exists() and not force:
         raise StoreExists(f"{db} already exists and restoring would replace it; move it away,"
                           " or use --force")
-    with _branch(config, repo) as target:
+    with branch as target:
         tip = target.fetch(shallow=True)
         if tip is None:
             _set_lease(target, "")
