@@ -208,6 +208,49 @@ def test_a_rewritten_branch_is_refused_unless_force(tmp_path: Path, feeds) -> No
     assert git("--git-dir", str(remote), "show", "pages:index.html") != "somebody else's page"
 
 
+def test_a_push_that_loses_a_race_is_one_line_and_leaves_the_remote(tmp_path: Path,
+                                                                    feeds) -> None:
+    """Another push reaches the branch between deploy's fetch and its push (a `git` on PATH
+    that moves the remote branch first, then runs the real git)."""
+    remote = bare(tmp_path / "pages.git")
+    config = site_config(tmp_path / "site", feeds, repo=str(remote))
+    ok(newsstand(config, "run"))
+    ok(newsstand(config, "deploy"))
+    first = tip(remote)
+    other = git("--git-dir", str(remote), "-c", "user.name=x", "-c", "user.email=x@x",
+                "commit-tree", f"{first}^{{tree}}", "-p", first, "-m", "someone else")
+    real = subprocess.run(["which", "git"], capture_output=True, text=True).stdout.strip()
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text("#!/bin/sh\n"
+                       f'if [ "$3" = push ]; then "{real}" --git-dir="{remote}" update-ref'
+                       f" refs/heads/gh-pages {other}; fi\n"
+                       f'exec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    feeds.routes["/news"] = Resource(rss(items(1, 2, 3)))
+    ok(newsstand(config, "run"))
+    done = newsstand(config, "deploy", PATH=f"{wrapper.parent}:{os.environ['PATH']}")
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert "the branch moved while deploying" in line and "run the deploy again" in line
+    assert tip(remote) == other  # what the other push left, not overwritten
+
+    out = ok(newsstand(config, "deploy"))  # the next deploy goes on top of it
+    assert "committed" in out
+    assert git("--git-dir", str(remote), "rev-parse", "gh-pages^") == other
+
+
+def test_the_starter_config_shows_every_deploy_key() -> None:
+    from newsstand.config import DeployConfig, DeployHexoConfig, starter_config
+
+    text = starter_config()
+    assert "\n[deploy]\n" in text and "\n# [deploy.hexo]\n" in text
+    for name in DeployConfig.__dataclass_fields__.keys() - {"hexo"}:
+        assert f"\n# {name} = " in text, name
+    for name in DeployHexoConfig.__dataclass_fields__:
+        assert f"\n#   {name} = " in text, name
+
+
 def test_hexo_posts_replace_only_their_folder_of_the_branch(tmp_path: Path, feeds) -> None:
     blog = bare(tmp_path / "blog.git")
     work = tmp_path / "blog-work"

@@ -152,7 +152,7 @@ class Remote:
 
 
 def _last_error(said: str) -> str:
-    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    lines = [" ".join(line.split()) for line in said.splitlines() if line.strip()]
     for line in reversed(lines):
         if line.startswith(("fatal:", "error:", "remote:", "!")):
             return line.removeprefix("fatal: ").removeprefix("error: ")
@@ -168,11 +168,13 @@ def _explain(exc: GitFailed, remote: Remote, branch: str, token_env: str) -> Dep
                 if remote.repo.lower().startswith(("http://", "https://"))
                 else "check that this machine may push to it")
         return DeployError(f"{remote.shown}: authentication failed; {hint}")
-    if re.search(r"\[rejected\]|non-fast-forward|fetch first|stale info|\[remote rejected\]",
-                 said):
+    if re.search(r"\[rejected\]|non-fast-forward|fetch first|stale info"
+                 r"|failed to update ref|cannot lock ref", said):
         return DeployError(f"{remote.shown} {branch}: the push was refused because the branch"
                            f" moved while deploying (another push reached it first): {exc};"
                            " run the deploy again")
+    if "[remote rejected]" in said:
+        return DeployError(f"{remote.shown} {branch}: the remote refused the push ({exc})")
     if re.search(r"does not appear to be a git repository|Could not resolve host|not found"
                  r"|Repository not found", said):
         return DeployError(f"{remote.shown}: not a git repository that can be reached ({exc})")
