@@ -177,8 +177,15 @@ def save(config: Config, *, repo: str | None = None, part_size: int = PART_SIZE,
                 raise DeployError(_newer(target, expected, None)) from None
             raise
         _set_lease(target, commit)
+        _forget_old(target)
         return Saved(target.remote.shown, target.branch, commit, len(parts),
                      sum(p.stat().st_size for p in parts), digest)
+
+
+def _forget_old(target: Branch) -> None:
+    """Drop earlier snapshots from the cache repository: it keeps only the one its refs
+    name, or a machine saving every half hour would pile up old stores."""
+    target.remote.run("gc", "--quiet", "--prune=now", git_dir=target.git_dir, check=False)
 
 
 def _newer(target: Branch, expected: str, tip: str | None) -> str:
@@ -274,6 +281,7 @@ def restore(config: Config, *, repo: str | None = None, force: bool = False) -> 
             for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
                 leftover.unlink(missing_ok=True)
         _set_lease(target, tip)
+        _forget_old(target)
         return Restored(target.remote.shown, target.branch, tip, db, size,
                         str(meta.get("saved_at")))
 
