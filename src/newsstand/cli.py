@@ -328,12 +328,21 @@ def _when(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else "-"
 
 
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 60:g} h" if value >= 60 and value % 60 == 0 else f"{value:g} min"
+
+
 def _print_health(report: health.HealthReport) -> None:
-    columns = ("feed", "state", "fails", "HTTP", "last success", "next try", "entries",
-               "last error")
+    columns = ("feed", "state", "fails", "HTTP", "last success", "every", "next fetch",
+               "entries", "last error")
     rows = [
         (f.feed, f.state, str(f.failures or ""), str(f.http_status or "-"),
-         _when(f.last_success), _when(f.next_due) if f.next_due else "", str(f.entries),
+         _when(f.last_success), _minutes(f.interval_minutes),
+         _when(f.next_fetch) if f.next_fetch
+         else "-" if f.state in ("gone", "disabled") else "next run",
+         str(f.entries),
          (f.last_error or "") + (f" (moved to {f.moved_to})" if f.moved_to else ""))
         for f in report.feeds
     ]
