@@ -432,6 +432,9 @@ def _run_log(config: Config) -> Iterator[None]:
         log.setLevel(logging.INFO)
     try:
         yield
+    except StoreError as exc:  # the store busy or unusable: the log says so too
+        log.error("%s", exc)
+        raise
     finally:
         log.removeHandler(handler)
         handler.close()
