@@ -1,7 +1,8 @@
 """Benchmark: `newsstand run` over N synthetic RSSHub-like feeds served from 127.0.0.1.
 
 Each feed holds 20 items of ~4 KB Chinese HTML with 3 images. Times a run from a cold
-store, then a second run with nothing new, each as a real `newsstand run` subprocess;
+store, then `run --all` with nothing new (every feed answers 304), then a plain `run`
+with no feed due yet (what a frequent cron tick costs), each as a real subprocess;
 peak RSS is sampled over the whole process tree (main process plus parse workers).
 
     python bench/bench_run.py --feeds 500
@@ -115,8 +116,11 @@ def main() -> None:
         cmd = [sys.executable, "-m", "newsstand.cli", "run", "--json", "--config", str(config)]
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
         print(f"feeds: {args.feeds} x {args.items} items, {size:.0f} KB per feed on average")
-        for name in ("first run (cold store)", "second run (nothing new)"):
-            wall, peak, summary = measure(cmd)
+        runs = (("first run (cold store)", cmd),
+                ("second run --all (nothing new: every feed answers 304)", [*cmd, "--all"]),
+                ("third run (nothing due yet: what a frequent cron tick costs)", cmd))
+        for name, command in runs:
+            wall, peak, summary = measure(command)
             entries = summary["entries"]["new"] + summary["entries"]["updated"]
             print(f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
                   f"{summary['feeds']['ok']}/{summary['feeds']['total']} feeds ok, "

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -16,8 +19,25 @@ def _toml_value(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+# Tests run the job again and again within seconds: every feed is due on every run unless
+# a test sets the schedule itself (test_schedule.py does).
+EVERY_RUN = {"interval": 0, "min_interval": 0}
+
+
+EXE = [sys.executable, "-m", "newsstand.cli"]
+
+
+def newsstand(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user does, in a subprocess."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([*EXE, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
 def write_config(root: Path, feeds: list[dict], **sections: dict) -> Path:
-    """Write a newsstand.toml under ``root``: ``sections`` by name, then ``[[feeds]]``."""
+    """Write a newsstand.toml under ``root``: ``sections`` by name, then ``[[feeds]]``.
+    ``[fetch]`` fetches every feed on every run unless ``fetch`` says otherwise."""
+    sections["fetch"] = {**EVERY_RUN, **sections.get("fetch", {})}
     lines: list[str] = []
     for name, table in sections.items():
         lines.append(f"[{name.replace('__', '.')}]")

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
-from helpers import rss, write_config
+from helpers import newsstand, rss, write_config
 
 from newsstand.demo.server import Resource
-
-EXE = [sys.executable, "-m", "newsstand.cli"]
-
-
-def newsstand(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run([*EXE, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env=env)
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
@@ -66,7 +55,7 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
         "total": 2, "ok": 1, "failed": 1,
         "failures": [{"feed": server.url("/missing"), "url": server.url("/missing"),
                       "status": 404, "reason": summary["feeds"]["failures"][0]["reason"]}],
-        "skipped": [],
+        "skipped": [], "not_due": 0, "waiting": [], "next_due": summary["feeds"]["next_due"],
     }
     assert "404" in summary["feeds"]["failures"][0]["reason"]
     assert result.stderr == ""  # --json: the summary says it all; details go to the log

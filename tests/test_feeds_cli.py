@@ -34,6 +34,8 @@ instances = ["{instance}"]
 [fetch]
 retries = 0
 timeout = 5
+interval = 0        # every feed on every run
+min_interval = 0
 
 # ---- my feeds below; keep this comment ----
 [[feeds]]
@@ -217,7 +219,8 @@ def test_an_instance_that_keeps_failing_is_tried_last(tmp_path: Path, server) ->
     dead = server.url("/dead")  # answers 404 to everything under it
     site = tmp_path / "newsstand.toml"
     site.write_text(
-        f'[rsshub]\ninstances = ["{dead}", "{server.base}"]\n[fetch]\nretries = 0\n'
+        f'[rsshub]\ninstances = ["{dead}", "{server.base}"]\n'
+        '[fetch]\nretries = 0\ninterval = 0\nmin_interval = 0\n'
         '[[feeds]]\nroute = "/sina/finance"\ncategory = "c"\nsource = "s"\n', "utf-8")
     config = load_config(site)
 

@@ -9,14 +9,14 @@ from pathlib import Path
 from faultsite import Site, run_cli
 from helpers import rss
 
-from newsstand import pipeline
+from newsstand import schedule
 from newsstand.config import HealthConfig, load_config
 from newsstand.demo.server import FeedServer, Resource
 
 
 def test_rest_doubles_and_is_capped() -> None:
     health = HealthConfig(backoff=10, max_backoff=60)
-    assert [pipeline.rest(health, n) for n in (1, 2, 3, 4, 50)] == [
+    assert [schedule.rest(health, n) for n in (1, 2, 3, 4, 50)] == [
         timedelta(minutes=m) for m in (10, 20, 40, 60, 60)]
 
 

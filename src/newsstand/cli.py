@@ -21,7 +21,15 @@ from typing import Any
 import click
 
 from . import __version__, health, pipeline
-from .config import CONFIG_NAME, Config, ConfigError, find_config, load_config, starter_config
+from .config import (
+    CONFIG_NAME,
+    Config,
+    ConfigError,
+    find_config,
+    load_config,
+    parse_duration,
+    starter_config,
+)
 from .store import StoreError, sqlite_path
 
 log = logging.getLogger("newsstand")
@@ -131,13 +139,16 @@ def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | 
     click.echo(f"Wrote {', '.join(written)}.")
     click.echo("Commit them and push; then in Settings > Pages deploy from the branch gh-pages."
                " See the README's \"Keep it live: GitHub Actions\".")
+_ALL = click.option("--all", "everything", is_flag=True,
+                    help="Fetch every enabled feed, due or not (resting and gone ones too).")
 
 
 @main.command()
+@_ALL
 @common
-def fetch(config_path: Path | None, as_json: bool) -> None:
-    """Fetch every enabled feed and store new and changed items (no publishing)."""
-    _execute(_load(config_path), as_json, do_fetch=True, do_publish=False)
+def fetch(config_path: Path | None, as_json: bool, everything: bool) -> None:
+    """Fetch the enabled feeds that are due and store new and changed items (no publishing)."""
+    _execute(_load(config_path), as_json, do_fetch=True, do_publish=False, everything=everything)
 
 
 @main.command()
@@ -148,10 +159,97 @@ def publish(config_path: Path | None, as_json: bool) -> None:
 
 
 @main.command()
+@_ALL
 @common
-def run(config_path: Path | None, as_json: bool) -> None:
-    """Fetch, store and publish: the whole job."""
-    _execute(_load(config_path), as_json, do_fetch=True, do_publish=True)
+def run(config_path: Path | None, as_json: bool, everything: bool) -> None:
+    """Fetch the feeds that are due, store, and publish: the whole job.
+
+    A feed is due once its interval has passed since it last answered ([fetch] interval,
+    raised by the feed's <ttl>, sy:updatePeriod or Cache-Control max-age); run it from cron
+    or a CI schedule as often as you like.
+    """
+    _execute(_load(config_path), as_json, do_fetch=True, do_publish=True, everything=everything)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than 0")
+    return seconds
+
+
+@main.command()
+@click.option("--every", callback=_duration, metavar="DURATION",
+              help="Start a cycle this often (30m, 2h, 90s; a number is minutes). Default:"
+                   " when the next feed falls due.")
+@click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many cycles.")
+@common
+def watch(config_path: Path | None, as_json: bool, every: float | None,
+          cycles: int | None) -> None:
+    """Keep the site fresh: run the job over the due feeds in cycles, until stopped.
+
+    Each cycle re-reads the config, fetches the feeds that are due, publishes when something
+    changed, and prints one line (with --json, one JSON object per line). A failing cycle
+    is reported and the next one comes as planned. SIGTERM or Ctrl-C stops it cleanly (the
+    write in progress is finished) with exit code 0.
+    """
+    from . import watch as watching
+
+    path = find_config(config_path, Path.cwd())
+    config = load_config(path)
+    with _run_log(config), _signals() as stop:
+        try:
+            count = watching.watch(lambda: load_config(path), stop=stop, every=every,
+                                   cycles=cycles, on_cycle=functools.partial(_print_cycle,
+                                                                             as_json=as_json))
+        except pipeline.Interrupted:
+            name = signal.Signals(stop.signum).name
+            log.warning("watch stopped by %s during a cycle", name)
+            click.echo(f"stopped by {name} during a cycle: the writes in progress were"
+                       " finished", err=True)
+            sys.exit(Exit.OK)
+    if stop.is_set():
+        name = signal.Signals(stop.signum).name
+        log.info("watch stopped by %s after %d cycle(s)", name, count)
+        click.echo(f"stopped by {name} after {count} cycle(s)", err=True)
+
+
+def _print_cycle(cycle: Any, *, as_json: bool) -> None:
+    """One line per cycle on stderr and in the log; with --json, a JSON object on stdout."""
+    summary = cycle.summary
+    data = summary.to_json() if summary else None
+    parts = []
+    if data is not None:
+        feeds, entries = data["feeds"], data["entries"]
+        fetched = feeds["total"] - len(feeds["skipped"])
+        parts.append(f"{fetched} fetched ({feeds['failed']} failed), {feeds['not_due']} not due;"
+                     f" {entries['new']} new, {entries['updated']} updated")
+        if summary.published is None:
+            parts.append("nothing to publish")
+        else:
+            parts.append(f"{summary.published.written} posts written")
+            if summary.site:
+                parts.append(_site_line(summary.site)[9:])
+    if cycle.error:
+        parts.append(f"error: {cycle.error}")
+    if cycle.next_at:
+        parts.append(f"next cycle {cycle.next_at:%H:%M:%S} UTC")
+    line = f"cycle {cycle.number} at {cycle.started:%H:%M:%S} UTC: " + "; ".join(parts)
+    log.info("%s", line)
+    if not as_json:
+        click.echo(line, err=True)
+        return
+    click.echo(json.dumps({
+        "cycle": cycle.number, "started": cycle.started.isoformat(timespec="seconds"),
+        "error": cycle.error, "summary": data,
+        "next_at": cycle.next_at.isoformat(timespec="seconds") if cycle.next_at else None,
+    }, ensure_ascii=False))
+    sys.stdout.flush()
 
 
 @main.command()
@@ -262,12 +360,21 @@ def _when(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else "-"
 
 
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 60:g} h" if value >= 60 and value % 60 == 0 else f"{value:g} min"
+
+
 def _print_health(report: health.HealthReport) -> None:
-    columns = ("feed", "state", "fails", "HTTP", "last success", "next try", "entries",
-               "last error")
+    columns = ("feed", "state", "fails", "HTTP", "last success", "every", "next fetch",
+               "entries", "last error")
     rows = [
         (f.feed, f.state, str(f.failures or ""), str(f.http_status or "-"),
-         _when(f.last_success), _when(f.next_due) if f.next_due else "", str(f.entries),
+         _when(f.last_success), _minutes(f.interval_minutes),
+         _when(f.next_fetch) if f.next_fetch
+         else "-" if f.state in ("gone", "disabled") else "next run",
+         str(f.entries),
          (f.last_error or "") + (f" (moved to {f.moved_to})" if f.moved_to else ""))
         for f in report.feeds
     ]
@@ -294,13 +401,13 @@ def _print_health(report: health.HealthReport) -> None:
 
 
 def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
-             exit_after: bool = True) -> pipeline.RunSummary:
+             exit_after: bool = True, everything: bool = False) -> pipeline.RunSummary:
     if do_fetch and not config.feeds:
         click.echo(f"warning: {config.path} has no [[feeds]]; nothing to fetch", err=True)
     with _run_log(config), _Progress(enabled=not as_json) as progress, _signals() as stop:
         try:
             summary = pipeline.run(config, do_fetch=do_fetch, do_publish=do_publish,
-                                   progress=progress, stop=stop)
+                                   progress=progress, stop=stop, everything=everything)
         except pipeline.Interrupted as exc:
             name = signal.Signals(stop.signum).name
             log.warning("%s: %s", name, exc)
@@ -357,6 +464,9 @@ def _run_log(config: Config) -> Iterator[None]:
         log.setLevel(logging.INFO)
     try:
         yield
+    except StoreError as exc:  # the store busy or unusable: the log says so too
+        log.error("%s", exc)
+        raise
     finally:
         log.removeHandler(handler)
         handler.close()
@@ -407,7 +517,10 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
     feeds, entries, posts = data["feeds"], data["entries"], data["posts"]
     rows = [
         ("feeds", f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"
-                  + (f", {len(feeds['skipped'])} skipped" if feeds["skipped"] else "")),
+                  + (f", {len(feeds['skipped'])} skipped" if feeds["skipped"] else "")
+                  + (f", {feeds['not_due']} not due yet (the next at"
+                     f" {_when(feeds['next_due'])} UTC; --all fetches them)"
+                     if feeds["not_due"] else "")),
         ("entries", f"{entries['new']} new, {entries['updated']} updated"
                     + (f", {entries['removed_by_retention']} removed by retention"
                        if entries["removed_by_retention"] else "")),

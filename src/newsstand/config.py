@@ -50,6 +50,7 @@ __all__ = [
     "load_config",
     "normalize_route",
     "parse_config",
+    "parse_duration",
     "starter_config",
 ]
 
@@ -136,6 +137,10 @@ class FetchConfig:
     max_bytes: int = 10 * 1024 * 1024
     user_agent: str = DEFAULT_USER_AGENT
     retries: int = 2
+    interval: float = 3600.0  # seconds between fetches of a feed (a feed may set its own)
+    min_interval: float = 600.0  # seconds: no feed is fetched more often (the floor)
+    max_interval: float = 86400.0  # seconds: a feed's own hints raise its interval up to this
+    jitter: float = 0.1  # share of the interval added at random so feeds spread out
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +292,32 @@ INTEGER = _Kind("an integer", _is_int)
 NUMBER = _Kind("a number", lambda v: _is_int(v) or isinstance(v, float), float)
 BOOLEAN = _Kind("true or false", lambda v: isinstance(v, bool))
 TABLE = _Kind("a table such as { limit = 20 }", lambda v: isinstance(v, dict))
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", re.IGNORECASE)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds in ``value``: a number of minutes, or text such as ``90s``, ``30m``, ``2h``,
+    ``1d`` (a bare number in text is minutes too). ValueError when it is neither."""
+    if _is_int(value) or isinstance(value, float):
+        return float(value) * 60
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"expected a duration such as 30 (minutes), \"90s\", \"30m\", \"2h\""
+                         f" or \"1d\", got {value!r}")
+    return float(match.group(1)) * DURATION_UNITS[(match.group(2) or "m").lower()]
+
+
+def _is_duration(v: Any) -> bool:
+    try:
+        parse_duration(v)
+    except ValueError:
+        return False
+    return True
+
+
+DURATION = _Kind('a duration such as 30 (minutes), "90s", "30m", "2h" or "1d"', _is_duration,
+                 parse_duration)
 STRINGS = _Kind(  # a lone string is taken as a one-element array
     "an array of strings",
     lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
@@ -326,6 +357,12 @@ def _not_negative(v: int | float, _: _Ctx) -> int | float:
 def _share(v: float, _: _Ctx) -> float:
     if not 0 < v <= 1:
         raise _Bad("expected a share of the feeds between 0 (exclusive) and 1, such as 0.5")
+    return v
+
+
+def _jitter(v: float, _: _Ctx) -> float:
+    if not 0 <= v <= 1:
+        raise _Bad(f"expected a share of the interval between 0 and 1, such as 0.1, got {v}")
     return v
 
 
@@ -602,6 +639,10 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
         "max_bytes": _Key(INTEGER, 10 * 1024 * 1024, _positive),
         "user_agent": _Key(STRING, DEFAULT_USER_AGENT, _not_empty),
         "retries": _Key(INTEGER, 2, _not_negative),
+        "interval": _Key(DURATION, 60, _not_negative),
+        "min_interval": _Key(DURATION, 10, _not_negative),
+        "max_interval": _Key(DURATION, "1d", _positive),
+        "jitter": _Key(NUMBER, 0.1, _jitter),
     },
     ("output", "hexo"): {
         "enabled": _Key(BOOLEAN, True),
@@ -651,6 +692,7 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
         "keep_per_feed": _Key(INTEGER, None, _positive),
         "rsshub_params": _Key(TABLE, None, _rsshub_params),
         "timezone": _Key(STRING, None, _timezone),
+        "interval": _Key(DURATION, None, _not_negative),
     },
 }
 FEEDS: SectionPath = ("feeds",)

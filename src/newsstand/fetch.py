@@ -113,6 +113,15 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+def _max_age(response: aiohttp.ClientResponse) -> float | None:
+    """Seconds the response may be cached for, from ``Cache-Control: max-age``."""
+    for directive in response.headers.get("Cache-Control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().strip('"').isdigit():
+            return float(value.strip().strip('"'))
+    return None
+
+
 def _moved_to(response: aiohttp.ClientResponse) -> str | None:
     """Where the feed now is, if the redirects began with permanent ones (301/308)."""
     hops = [*response.history, response]
@@ -247,6 +256,7 @@ class Fetcher:
                 feed_key=request.feed_key,
                 url=str(response.url),
                 moved_to=_moved_to(response),
+                max_age=_max_age(response),
                 status=304,
                 etag=request.etag,
                 last_modified=request.last_modified,
@@ -278,6 +288,7 @@ class Fetcher:
             feed_key=request.feed_key,
             url=str(response.url),
             moved_to=_moved_to(response),
+            max_age=_max_age(response),
             status=200,
             body=bytes(body),
             content_type=response.headers.get("Content-Type"),

@@ -8,8 +8,10 @@ orders it sick feeds first. Nothing here fetches or writes.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from . import schedule
 from .config import Config
 from .store import StoreError, open_store, sqlite_path
 
@@ -32,6 +34,8 @@ class FeedHealth:
     entries: int = 0
     next_due: str | None = None  # a resting feed is not fetched before this
     moved_to: str | None = None
+    interval_minutes: float | None = None  # how often it is fetched (hints and floor applied)
+    next_fetch: str | None = None  # when a run fetches it next (None: the next run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +92,16 @@ def feed_health(config: Config) -> HealthReport:
         raise StoreError(f"no store at {path} yet: run `newsstand run` first")
     with open_store(config.store.url, lock=False) as store:
         rows = {row["key"]: row for row in store.feed_health()}
+        states = store.states()
     feeds = []
     for feed in config.feeds:
         row: dict[str, Any] = rows.get(feed.key) or {}
         state = _state(row or None, feed.enabled)
         sick = state in ("gone", "failing")
+        plan = schedule.plan([feed], states, config.fetch, datetime.now(UTC))
+        when = (plan.waiting[0][1].isoformat() if plan.waiting
+                else plan.skipped[0].next_due if plan.skipped else None)
+        every = schedule.interval(feed, config.fetch, states.get(feed.key))
         feeds.append(FeedHealth(
             feed=feed.key, category=feed.category, source=feed.source, channel=feed.channel,
             state=state, failures=row.get("consecutive_failures") or 0,
@@ -102,6 +111,8 @@ def feed_health(config: Config) -> HealthReport:
             entries=row.get("entries") or 0,
             next_due=row.get("next_due") if state == "failing" else None,
             moved_to=row.get("moved_to"),
+            interval_minutes=round(every.total_seconds() / 60, 1) if feed.enabled else None,
+            next_fetch=when if feed.enabled and state != "gone" else None,
         ))
     feeds.sort(key=lambda f: (STATES.index(f.state), -f.failures, f.feed))
     return HealthReport(tuple(feeds), config.health.alert_share)

@@ -34,6 +34,7 @@ class Feed:
     # RSSHub common query parameters (limit, filter, mode, ...), in the order given
     rsshub_params: tuple[tuple[str, str], ...] = ()
     timezone: str | None = None  # IANA zone of the feed's dates that name none (None: the site's)
+    interval: float | None = None  # seconds between fetches (None: [fetch] interval)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Fetched:
     tried: tuple[tuple[str, bool], ...] = ()  # (URL asked for, whether it answered) in order
     moved_to: str | None = None  # where a permanent redirect (301/308) says the feed now is
     retry_after: float | None = None  # seconds the server asked to wait (429/503)
+    max_age: float | None = None  # seconds the response may be cached (Cache-Control)
 
     @property
     def ok(self) -> bool:
@@ -102,7 +104,7 @@ class ParsedFeed:
     link: str | None
     entries: tuple[Entry, ...]
     warnings: tuple[str, ...] = ()
-    ttl_minutes: int | None = None
+    ttl_minutes: int | None = None  # how often the feed says it changes: <ttl>, sy:updatePeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,7 @@ class Outcome:
     entries: tuple[Entry, ...] | None  # None: nothing to store (a 304 or a failure)
     error: str | None = None  # the fetch's error, or why the body could not be parsed
     title: str | None = None  # the feed's own title, when parsed
+    ttl_minutes: int | None = None  # the feed's own refresh hint, when parsed
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from . import schedule
 from .clean import clean_entry
-from .config import Config, HealthConfig
+from .config import Config
 from .fetch import Fetcher, Request, feed_urls, instance_answers, instance_order
 from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
@@ -34,11 +35,16 @@ from .publish.files import remove_temporary_files
 from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
 from .publish.site import SiteError, SiteResult, build_site
-from .store import FeedState, Store, open_store
+from .store import Store, open_store
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int, str], None]  # (phase, done, total, line)
+Clock = Callable[[], datetime]  # the time now, aware UTC (tests pass their own)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 POOL_THRESHOLD = 8  # fewer jobs than this run in-process: starting a pool costs more
 RENDER_PER_JOB = 64  # posts rendered per worker job
@@ -55,6 +61,8 @@ class RunSummary:
     """What a run did: the CLI prints it, ``--json`` emits it."""
 
     feeds: list[FeedReport] = field(default_factory=list)
+    waiting: list[tuple[str, datetime]] = field(default_factory=list)  # not due: feed, when
+    wake: datetime | None = None  # when the next feed falls due (None: never)
     published: PublishResult | None = None
     site: SiteResult | None = None
     site_error: str | None = None
@@ -69,6 +77,11 @@ class RunSummary:
     @property
     def skipped(self) -> list[FeedReport]:
         return [r for r in self.feeds if r.skipped]
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run stored anything new or removed anything."""
+        return bool(self.retention_removed or any(r.new or r.updated for r in self.feeds))
 
     @property
     def complete(self) -> bool:
@@ -89,6 +102,9 @@ class RunSummary:
                     {"feed": r.feed_key, "reason": r.error, "next_due": r.next_due}
                     for r in self.skipped
                 ],
+                "not_due": len(self.waiting),
+                "waiting": [{"feed": key, "due": when.isoformat()} for key, when in self.waiting],
+                "next_due": self.wake.isoformat() if self.wake else None,
             },
             "entries": {
                 "new": sum(r.new for r in self.feeds),
@@ -210,7 +226,7 @@ class Workers:
 async def _fetch_feeds(
     config: Config, store: Store, feeds: Sequence[Feed], progress: Progress | None,
     backoff: float, workers: Workers, on_stored: Callable[[Sequence[str]], None] | None,
-    moved: dict[str, str], stop: threading.Event | None,
+    moved: dict[str, str], stop: threading.Event | None, clock: Clock,
 ) -> list[FeedReport]:
     loop = asyncio.get_running_loop()
     tz_name = config.site.timezone
@@ -233,8 +249,8 @@ async def _fetch_feeds(
     def flush() -> None:
         """Store what is pending in one transaction (a commit per feed costs more than
         storing a 304), then report it."""
-        stored = store.record([outcome for outcome, _ in pending],
-                              rest=functools.partial(rest, config.health))
+        stored = store.record([outcome for outcome, _ in pending], now=clock(),
+                              rest=functools.partial(schedule.rest, config.health))
         for (outcome, warnings), result in zip(pending, stored, strict=True):
             target = outcome.fetched.moved_to or moved.get(outcome.feed.key)
             if target and outcome.feed.url:
@@ -269,7 +285,8 @@ async def _fetch_feeds(
             except ParseError as exc:
                 error = str(exc)
         outcome = Outcome(feed, fetched, parsed.entries if parsed else None, error,
-                          parsed.title if parsed else None)
+                          parsed.title if parsed else None,
+                          parsed.ttl_minutes if parsed else None)
         pending.append((outcome, parsed.warnings if parsed else ()))
         if len(pending) >= FLUSH_FEEDS or sum(len(o.entries or ()) for o, _ in pending) >= (
                 FLUSH_ENTRIES):
@@ -314,37 +331,52 @@ def _report_line(report: FeedReport) -> str:
     return f"ok   {report.feed_key}: {report.new} new, {report.updated} updated"
 
 
+@dataclass
+class Fetch:
+    """What ``fetch`` did."""
+
+    reports: list[FeedReport]  # one per feed fetched or skipped (gone, resting), config order
+    waiting: list[tuple[str, datetime]]  # feeds not due yet, and from when they are
+    removed: int  # entries retention removed
+
+
 def fetch(
     config: Config, store: Store, *, feeds: Iterable[Feed] | None = None,
     progress: Progress | None = None, backoff: float = 1.0, workers: Workers | None = None,
     on_stored: Callable[[Sequence[str]], None] | None = None,
-    stop: threading.Event | None = None,
-) -> tuple[list[FeedReport], int]:
-    """Fetch, parse, clean and store every enabled feed; apply retention.
+    stop: threading.Event | None = None, everything: bool = False, clock: Clock = utcnow,
+) -> Fetch:
+    """Fetch, parse, clean and store the enabled feeds that are due (``schedule.plan``; all
+    of them with ``everything``); apply retention.
 
     The store must know the feeds (``store.sync_feeds``), as ``run`` sees to.
-
-    Returns the per-feed reports and the number of entries retention removed.
     ``on_stored`` hears the uids of each feed's new and changed entries as they land.
     Once ``stop`` is set, no further feed is fetched, those fetched are stored, and
     Interrupted is raised.
     """
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
     states = store.states()
-    due, resting = _due(chosen, states, datetime.now(UTC))
-    moved = {f.key: states[f.key].moved_to for f in due
+    plan = schedule.plan(chosen, states, config.fetch, clock(), everything=everything)
+    moved = {f.key: states[f.key].moved_to for f in plan.due
              if f.url and f.key in states and states[f.key].moved_to}
     with _own(workers) as pool:
-        reports = asyncio.run(
-            _fetch_feeds(config, store, due, progress, backoff, pool, on_stored, moved, stop)
-        )
+        reports = asyncio.run(_fetch_feeds(config, store, plan.due, progress, backoff, pool,
+                                           on_stored, moved, stop, clock))
     _check(stop)
-    for report in resting:
+    for report in plan.skipped:
         log.warning("feed %s skipped: %s", report.feed_key, report.error)
     order = {feed.key: i for i, feed in enumerate(chosen)}
-    reports = sorted([*reports, *resting], key=lambda r: order[r.feed_key])
-    removed = store.apply_retention(config.feeds)
-    return reports, removed
+    reports = sorted([*reports, *plan.skipped], key=lambda r: order[r.feed_key])
+    waiting = [(feed.key, when) for feed, when in plan.waiting]
+    if waiting:
+        log.info("%d feed(s) not due yet; the next at %s", len(waiting),
+                 min(when for _, when in waiting).isoformat(timespec="seconds"))
+    return Fetch(reports, waiting, store.apply_retention(config.feeds))
+
+
+def wake(config: Config, store: Store, now: datetime) -> datetime | None:
+    """When the next enabled feed falls due (None: none ever will)."""
+    return schedule.plan(config.enabled_feeds, store.states(), config.fetch, now).wake(now)
 
 
 class Interrupted(Exception):
@@ -354,38 +386,6 @@ class Interrupted(Exception):
 def _check(stop: threading.Event | None) -> None:
     if stop is not None and stop.is_set():
         raise Interrupted("stopped on request; the writes in progress were finished")
-
-
-def rest(health: HealthConfig, failures: int) -> timedelta:
-    """How long a feed that failed ``failures`` times in a row rests before the next try:
-    doubling from ``backoff`` minutes, at most ``max_backoff``."""
-    minutes = health.backoff * 2 ** min(failures - 1, 30)
-    return timedelta(minutes=min(minutes, health.max_backoff))
-
-
-def _due(
-    feeds: Sequence[Feed], states: dict[str, FeedState], now: datetime
-) -> tuple[list[Feed], list[FeedReport]]:
-    """The feeds to fetch now, and a report for each one that is gone or resting."""
-    due: list[Feed] = []
-    resting: list[FeedReport] = []
-    for feed in feeds:
-        state = states.get(feed.key)
-        if state is not None and state.gone_since is not None:
-            resting.append(FeedReport(
-                feed.key, None, ok=False, skipped=True, status=410,
-                error=f"gone (HTTP 410 since {state.gone_since:%Y-%m-%d %H:%M} UTC): not"
-                      " fetched any more; remove it from the config",
-            ))
-        elif state is not None and state.next_due is not None and state.next_due > now:
-            resting.append(FeedReport(
-                feed.key, None, ok=False, skipped=True, next_due=state.next_due.isoformat(),
-                error=f"resting after {state.failures} failure(s) in a row until"
-                      f" {state.next_due:%Y-%m-%d %H:%M} UTC (last: {state.last_error})",
-            ))
-        else:
-            due.append(feed)
-    return due, resting
 
 
 # -- publish ----------------------------------------------------------------------------
@@ -534,9 +534,12 @@ def build(config: Config, *, progress: Progress | None = None,
 def run(
     config: Config, *, do_fetch: bool = True, do_publish: bool = True,
     progress: Progress | None = None, backoff: float = 1.0,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, everything: bool = False,
+    publish_unchanged: bool = True, clock: Clock = utcnow,
 ) -> RunSummary:
-    """The whole job, as ``newsstand run`` does it.
+    """The whole job, as ``newsstand run`` does it: the feeds that are due (every feed with
+    ``everything``), then the posts and the site (skipped when nothing changed, unless
+    ``publish_unchanged``).
 
     ``stop`` (set from a signal handler) ends the run at the next safe point: the write
     in progress is finished and recorded, then Interrupted is raised.
@@ -557,11 +560,18 @@ def run(
                  if do_fetch and do_publish and config.hexo.enabled else None)
         if do_fetch:
             with early or contextlib.nullcontext():
-                summary.feeds, summary.retention_removed = fetch(
+                fetched = fetch(
                     config, store, progress=progress, backoff=backoff, workers=workers,
                     on_stored=early.submit if early else None, stop=stop,
+                    everything=everything, clock=clock,
                 )
+            summary.feeds, summary.waiting = fetched.reports, fetched.waiting
+            summary.retention_removed = fetched.removed
+            summary.wake = wake(config, store, clock())
             summary.phases["fetch"] = time.monotonic() - started
+            if do_publish and not (publish_unchanged or summary.changed):
+                do_publish = False  # nothing new: the posts and the site are as they were
+                store.set_meta(f"{HEXO}.unfinished", "")
         if do_publish:
             summary.published = publish(config, store, progress=progress, workers=workers,
                                         stop=stop)
@@ -577,7 +587,8 @@ def run(
     summary.elapsed = time.monotonic() - started
     data = summary.to_json()
     log.info("run done in %.1f s: feeds %s, entries %s, posts %s", summary.elapsed,
-             {k: v for k, v in data["feeds"].items() if k != "failures"}, data["entries"],
+             {k: v for k, v in data["feeds"].items() if k not in ("failures", "waiting")},
+             data["entries"],
              {k: v for k, v in data["posts"].items() if isinstance(v, int)})
     for problem in summary.published.problems if summary.published else ():
         log.warning("%s", problem)

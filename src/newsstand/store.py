@@ -120,6 +120,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN gone_since TEXT;
     ALTER TABLE feeds ADD COLUMN moved_to TEXT;
     """,
+    # 4: the schedule: how often the feed says it changes, and how long its answer keeps
+    """
+    ALTER TABLE feeds ADD COLUMN ttl_minutes INTEGER;
+    ALTER TABLE feeds ADD COLUMN max_age REAL;
+    """,
 )
 
 INSTANCE_FAILURES = 3  # runs in a row in which an instance never answered ...
@@ -158,6 +163,9 @@ class FeedState:
     moved_to: str | None = None  # a permanent redirect's target: fetched from there
     failures: int = 0  # consecutive failures
     last_error: str | None = None
+    last_success: datetime | None = None  # when it last answered
+    ttl_minutes: int | None = None  # the feed's own refresh hint (<ttl>, sy:updatePeriod)
+    max_age: float | None = None  # seconds its last answer may be cached (Cache-Control)
 
 
 def entry_uid(feed_key: str, entry_id: str) -> str:
@@ -315,10 +323,11 @@ class SQLiteStore:
     def states(self) -> dict[str, FeedState]:
         """feed key -> its schedule and standing, for every feed in the store."""
         return {
-            row[0]: FeedState(_dt(row[1]), _dt(row[2]), row[3], row[4], row[5])
+            row[0]: FeedState(_dt(row[1]), _dt(row[2]), row[3], row[4], row[5], _dt(row[6]),
+                              row[7], row[8])
             for row in self._db.execute(
-                "SELECT key, next_due, gone_since, moved_to, consecutive_failures, last_error"
-                " FROM feeds"
+                "SELECT key, next_due, gone_since, moved_to, consecutive_failures, last_error,"
+                " last_success, ttl_minutes, max_age FROM feeds"
             )
         }
 
@@ -349,10 +358,14 @@ class SQLiteStore:
                         "UPDATE feeds SET last_attempt = ?, last_success = ?, last_status = ?,"
                         " last_error = NULL, consecutive_failures = 0, fetched_url = ?,"
                         " etag = ?, last_modified = ?, title = COALESCE(?, title),"
-                        " next_due = NULL, gone_since = NULL, moved_to = COALESCE(?, moved_to)"
+                        " next_due = NULL, gone_since = NULL, moved_to = COALESCE(?, moved_to),"
+                        " ttl_minutes = COALESCE(?, ttl_minutes),"
+                        # a 304 that repeats no Cache-Control keeps what the 200 said
+                        " max_age = COALESCE(?, CASE WHEN ? = 304 THEN max_age END)"
                         " WHERE id = ?",
                         (at, at, fetched.status, fetched.url, fetched.etag,
-                         fetched.last_modified, outcome.title, fetched.moved_to, feed_id),
+                         fetched.last_modified, outcome.title, fetched.moved_to,
+                         outcome.ttl_minutes, fetched.max_age, fetched.status, feed_id),
                     )
                 else:
                     (failures,) = self._db.execute(

@@ -45,7 +45,7 @@ def adapt(raw: RawFeed, url: str, default_tz: tzinfo) -> ParsedFeed:
         link=feed_link,
         entries=tuple(entries.values()),
         warnings=tuple(warnings),
-        ttl_minutes=_ttl(raw.ttl),
+        ttl_minutes=_refresh_minutes(raw),
     )
 
 
@@ -105,6 +105,20 @@ def _counted(*counts: tuple[int, str]) -> Iterable[str]:
     return (f"{count} {what}" for count, what in counts if count)
 
 
-def _ttl(value: str | None) -> int | None:
+_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200,
+                   "yearly": 525600}
+
+
+def _count(value: str | None) -> int | None:
     match = re.match(r"\s*(\d{1,9})\s*$", value or "")
     return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def _refresh_minutes(raw: RawFeed) -> int | None:
+    """How often the feed says it changes, in minutes: RSS ``<ttl>``, or the syndication
+    module's ``updatePeriod`` / ``updateFrequency`` (times per period); the longer of them."""
+    hints = [_count(raw.ttl)]
+    period = _PERIOD_MINUTES.get((raw.update_period or "").strip().lower())
+    if period is not None:
+        hints.append(max(1, period // (_count(raw.update_frequency) or 1)))
+    return max((h for h in hints if h is not None), default=None)

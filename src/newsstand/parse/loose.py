@@ -50,6 +50,8 @@ def read_loose(data: bytes, url: str) -> RawFeed:
         title=plain(_fp_str(feed, "title")),
         link=_fp_str(feed, "link"),
         ttl=_fp_str(feed, "ttl"),
+        update_period=_fp_str(feed, "sy_updateperiod"),
+        update_frequency=_fp_str(feed, "sy_updatefrequency"),
         author=_fp_str(feed, "author"),
     )
     for entry in _fp(result, "entries") or ():

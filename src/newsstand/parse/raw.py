@@ -26,7 +26,9 @@ class RawItem:
 class RawFeed:
     title: str | None = None
     link: str | None = None
-    ttl: str | None = None
+    ttl: str | None = None  # RSS <ttl>: minutes
+    update_period: str | None = None  # sy:updatePeriod: hourly, daily, ...
+    update_frequency: str | None = None  # sy:updateFrequency: times per period
     author: str | None = None  # inherited by items that name none (Atom, JSON Feed)
     items: list[RawItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -47,6 +47,7 @@ _PREFIXES = {
     "http://www.w3.org/1999/xhtml": "xhtml",
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
     "http://purl.oclc.org/net/rss_2.0/enc#": "enc",
+    "http://purl.org/rss/1.0/modules/syndication/": "sy",
 }
 
 
@@ -270,6 +271,8 @@ _RSS = _Dialect(
         "title": ("title", "dc:title", "atom:title"),
         "link": ("link", "atom:link"),
         "ttl": ("ttl",),
+        "update_period": ("sy:updateperiod",),
+        "update_frequency": ("sy:updatefrequency",),
     },
     fields={
         "guid": ("guid", "atom:id"),
@@ -418,6 +421,8 @@ def _readers(dialect: _Dialect) -> dict[str, _Reader]:
         "content": markup,
         "summary": markup,
         "ttl": _read_text,
+        "update_period": _read_text,
+        "update_frequency": _read_text,
     }
 
 

@@ -1,0 +1,5 @@
+"""``python -m newsstand``: the command line."""
+
+from .cli import main
+
+main()
