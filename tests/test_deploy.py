@@ -431,3 +431,39 @@ def test_a_damaged_saved_store_is_not_restored(tmp_path: Path, feeds) -> None:
     done = newsstand(fresh, "store", "restore")
     assert done.returncode == 1 and "does not match its SHA-256" in done.stderr
     assert not (tmp_path / "b" / ".newsstand" / "newsstand.db").exists()
+
+
+# --------------------------------------------------------------------------- on a schedule
+
+
+def test_run_and_watch_deploy_after_publishing(tmp_path: Path, feeds) -> None:
+    remote = bare(tmp_path / "pages.git")
+    config = site_config(tmp_path / "site", feeds, repo=str(remote))
+    out = ok(newsstand(config, "run", "--deploy"))
+    assert f"site → {remote} gh-pages: committed" in out
+    again = ok(newsstand(config, "run", "--deploy", "--json"))
+    assert again.lstrip().startswith("{")  # stdout stays the run's JSON summary
+    assert commits(remote) == 1
+
+    feeds.routes["/news"] = Resource(rss(items(1, 2, 3)))
+    watched = newsstand(config, "watch", "--deploy", "--cycles", "1")
+    assert watched.returncode == 0, watched.stderr
+    assert f"site → {remote} gh-pages: committed" in watched.stderr
+    assert commits(remote) == 2
+
+    cron = ok(newsstand(config, "init", "--cron"))
+    assert " --deploy" in cron  # [deploy] repo is set: the job deploys too
+    unconfigured = write_config(tmp_path / "plain", [])
+    assert "--deploy" not in ok(newsstand(unconfigured, "init", "--cron"))
+
+
+def test_run_deploy_pushes_nothing_after_an_incomplete_run(tmp_path: Path, feeds) -> None:
+    remote = bare(tmp_path / "pages.git")
+    config = site_config(tmp_path / "site", feeds, repo=str(remote))
+    blocker = tmp_path / "site" / "public"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the site folder goes")  # the site cannot be built
+    done = newsstand(config, "run", "--deploy")
+    assert done.returncode == 1
+    assert "nothing was deployed" in done.stderr
+    assert git("--git-dir", str(remote), "branch", "--list") == ""

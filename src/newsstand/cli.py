@@ -99,13 +99,23 @@ def main() -> None:
                    " there is none).")
 @click.option("--install", "install_spec", metavar="SPEC",
               help="What that workflow pip-installs (default: this newsstand version).")
+@click.option("--systemd", is_flag=True,
+              help="Write systemd user units (a service + timer every 10 minutes, and a"
+                   " `watch` service) into a systemd/ folder beside the config.")
+@click.option("--cron", is_flag=True, help="Print a crontab line running the job every 10"
+                                           " minutes (silent unless it fails).")
 @common
 def init(config_path: Path | None, as_json: bool, force: bool, github_actions: bool,
-         install_spec: str | None) -> None:
-    """Write a commented starter newsstand.toml."""
+         install_spec: str | None, systemd: bool, cron: bool) -> None:
+    """Write a commented starter newsstand.toml (or a schedule that runs it)."""
     path = config_path or Path.cwd() / CONFIG_NAME
+    if github_actions + systemd + cron > 1:
+        _fail("give one of --github-actions, --systemd and --cron", Exit.USAGE)
     if github_actions:
         _init_github_actions(path, as_json, force, install_spec)
+        return
+    if systemd or cron:
+        _init_service(path, as_json, force, "systemd" if systemd else "cron")
         return
     if install_spec:
         _fail("--install applies to --github-actions only", Exit.USAGE)
@@ -119,15 +129,54 @@ def init(config_path: Path | None, as_json: bool, force: bool, github_actions: b
     click.echo("Edit its [[feeds]], then run `newsstand run`.")
 
 
+def _starter_if_missing(path: Path) -> tuple[Path, bool]:
+    """The config file at ``path`` (a file or its folder), the starter written if absent."""
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    if path.exists():
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(starter_config(), encoding="utf-8")
+    return path, True
+
+
+def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
+    """init --systemd / --cron: the job (and a deploy, when [deploy] repo is set) on a timer."""
+    from .scaffold import services
+
+    path, wrote_config = _starter_if_missing(path)
+    config = load_config(path)
+    deploy = config.deploy.repo is not None
+    if kind == "cron":
+        line = services.cron_line(config, deploy=deploy)
+        if as_json:
+            click.echo(json.dumps({"cron": line, "written": [str(path)] if wrote_config else []},
+                                  ensure_ascii=False))
+            return
+        click.echo(line)
+        click.echo("Add this line with `crontab -e` (set MAILTO there to choose where its"
+                   " failures are mailed).", err=True)
+        return
+    try:
+        units = services.write_systemd(config.root / "systemd", config, deploy=deploy,
+                                       force=force)
+    except FileExistsError as exc:
+        _fail(str(exc), Exit.USAGE)
+    written = ([str(path)] if wrote_config else []) + [str(u) for u in units]
+    if as_json:
+        click.echo(json.dumps({"written": written}, ensure_ascii=False))
+        return
+    click.echo(f"Wrote {', '.join(written)}.")
+    folder = units[0].parent
+    click.echo(f"Install them as user units:\n  cp {folder}/* ~/.config/systemd/user/\n"
+               "  systemctl --user daemon-reload && systemctl --user enable --now"
+               " newsstand.timer\n(or enable newsstand-watch.service instead of the timer)")
+
+
 def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | None) -> None:
     from .scaffold import ScaffoldExists, write_github_actions
 
-    if path.is_dir():
-        path = path / CONFIG_NAME
-    wrote_config = not path.exists()
-    if wrote_config:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(starter_config(), encoding="utf-8")
+    path, wrote_config = _starter_if_missing(path)
     try:
         workflow = write_github_actions(path.parent, install, force=force)
     except ScaffoldExists as exc:
@@ -158,17 +207,26 @@ def publish(config_path: Path | None, as_json: bool) -> None:
     _execute(_load(config_path), as_json, do_fetch=False, do_publish=True)
 
 
+_DEPLOY = click.option("--deploy", "then_deploy", is_flag=True,
+                       help="Then push the site as `newsstand deploy` does ([deploy] settings).")
+
+
 @main.command()
 @_ALL
+@_DEPLOY
 @common
-def run(config_path: Path | None, as_json: bool, everything: bool) -> None:
+def run(config_path: Path | None, as_json: bool, everything: bool, then_deploy: bool) -> None:
     """Fetch the feeds that are due, store, and publish: the whole job.
 
     A feed is due once its interval has passed since it last answered ([fetch] interval,
     raised by the feed's <ttl>, sy:updatePeriod or Cache-Control max-age); run it from cron
     or a CI schedule as often as you like.
     """
-    _execute(_load(config_path), as_json, do_fetch=True, do_publish=True, everything=everything)
+    config = _load(config_path)
+    summary = _execute(config, as_json, do_fetch=True, do_publish=True, everything=everything,
+                       exit_after=not then_deploy)
+    if then_deploy:
+        _deploy_after_run(config, summary, as_json)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -188,9 +246,10 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="Start a cycle this often (30m, 2h, 90s; a number is minutes). Default:"
                    " when the next feed falls due.")
 @click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many cycles.")
+@_DEPLOY
 @common
 def watch(config_path: Path | None, as_json: bool, every: float | None,
-          cycles: int | None) -> None:
+          cycles: int | None, then_deploy: bool) -> None:
     """Keep the site fresh: run the job over the due feeds in cycles, until stopped.
 
     Each cycle re-reads the config, fetches the feeds that are due, publishes when something
@@ -206,7 +265,8 @@ def watch(config_path: Path | None, as_json: bool, every: float | None,
         try:
             count = watching.watch(lambda: load_config(path), stop=stop, every=every,
                                    cycles=cycles, on_cycle=functools.partial(_print_cycle,
-                                                                             as_json=as_json))
+                                                                             as_json=as_json),
+                                   after=_deploy_after_cycle if then_deploy else None)
         except pipeline.Interrupted:
             name = signal.Signals(stop.signum).name
             log.warning("watch stopped by %s during a cycle", name)
@@ -580,6 +640,27 @@ def _deploy_call(config: Config, call: Callable[[], Any]) -> Any:
         except DeployError as exc:
             log.warning("%s", exc)
             _fail(str(exc), Exit.FAILED)
+
+
+def _deploy_after_run(config: Config, summary: pipeline.RunSummary, as_json: bool) -> None:
+    """run --deploy: push the site once the run completed (an incomplete run pushes nothing)."""
+    from .publish.deploy import deploy
+
+    if not summary.complete:
+        _fail("the run did not complete, so nothing was deployed", Exit.FAILED)
+    for target in _deploy_call(config, lambda: deploy(config)):
+        log.info("deploy: %s", target.line())
+        click.echo(target.line(), err=as_json)  # --json: stdout holds the run's summary
+    sys.exit(Exit.OK)
+
+
+def _deploy_after_cycle(config: Config, summary: pipeline.RunSummary) -> None:
+    """watch --deploy: after a cycle that published, push; a failure fails that cycle."""
+    from .publish.deploy import deploy
+
+    for target in deploy(config):
+        log.info("deploy: %s", target.line())
+        click.echo(target.line(), err=True)
 
 
 def _repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
