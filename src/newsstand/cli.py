@@ -188,6 +188,8 @@ def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | 
     click.echo(f"Wrote {', '.join(written)}.")
     click.echo("Commit them and push; then in Settings > Pages deploy from the branch gh-pages."
                " See the README's \"Keep it live: GitHub Actions\".")
+
+
 _ALL = click.option("--all", "everything", is_flag=True,
                     help="Fetch every enabled feed, due or not (resting and gone ones too).")
 
