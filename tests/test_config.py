@@ -268,7 +268,8 @@ def test_uncommented_starter_settings_are_the_defaults(here: Path) -> None:
     """Removing the "# " from a setting in the starter file changes nothing."""
     text = starter_config()
     settings, feeds = text.split("\n[[feeds]]\n", 1)
-    optional = ("access_key", "keep_days", "keep_per_feed", "user_agent", "theme_dir")
+    optional = ("access_key", "keep_days", "keep_per_feed", "user_agent", "theme_dir", "repo",
+                "cname")
     uncommented = re.sub(rf"^# (?!{'|'.join(optional)})(\w+ = )", r"\1", settings, flags=re.M)
     assert uncommented != settings
     assert parse(uncommented + "\n[[feeds]]\n" + feeds, here) == parse(text, here)
@@ -450,8 +451,8 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
         ),
         pytest.param(
             '[database]\nurl = "x.db"\n',
-            "newsstand.toml:1: unknown section [database] (known: [feeds], [fetch], [health], "
-            "[output], [rsshub], [site], [store])",
+            "newsstand.toml:1: unknown section [database] (known: [deploy], [feeds], [fetch], "
+            "[health], [output], [rsshub], [site], [store])",
             id="unknown section, nothing close",
         ),
         pytest.param(

@@ -93,10 +93,32 @@ def main() -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--github-actions", "github_actions", is_flag=True,
+              help="Write .github/workflows/newsstand.yml beside the config instead: fetch,"
+                   " deploy and keep the store on a schedule (the config is written too if"
+                   " there is none).")
+@click.option("--install", "install_spec", metavar="SPEC",
+              help="What that workflow pip-installs (default: this newsstand version).")
+@click.option("--systemd", is_flag=True,
+              help="Write systemd user units (a service + timer every 10 minutes, and a"
+                   " `watch` service) into a systemd/ folder beside the config.")
+@click.option("--cron", is_flag=True, help="Print a crontab line running the job every 10"
+                                           " minutes (silent unless it fails).")
 @common
-def init(config_path: Path | None, as_json: bool, force: bool) -> None:
-    """Write a commented starter newsstand.toml."""
+def init(config_path: Path | None, as_json: bool, force: bool, github_actions: bool,
+         install_spec: str | None, systemd: bool, cron: bool) -> None:
+    """Write a commented starter newsstand.toml (or a schedule that runs it)."""
     path = config_path or Path.cwd() / CONFIG_NAME
+    if github_actions + systemd + cron > 1:
+        _fail("give one of --github-actions, --systemd and --cron", Exit.USAGE)
+    if github_actions:
+        _init_github_actions(path, as_json, force, install_spec)
+        return
+    if systemd or cron:
+        _init_service(path, as_json, force, "systemd" if systemd else "cron")
+        return
+    if install_spec:
+        _fail("--install applies to --github-actions only", Exit.USAGE)
     if path.exists() and not force:
         _fail(f"{path} already exists (use --force to overwrite it)", Exit.USAGE)
     path.write_text(starter_config(), encoding="utf-8")
@@ -105,6 +127,67 @@ def init(config_path: Path | None, as_json: bool, force: bool) -> None:
         return
     click.echo(f"Wrote {path}.")
     click.echo("Edit its [[feeds]], then run `newsstand run`.")
+
+
+def _starter_if_missing(path: Path) -> tuple[Path, bool]:
+    """The config file at ``path`` (a file or its folder), the starter written if absent."""
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    if path.exists():
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(starter_config(), encoding="utf-8")
+    return path, True
+
+
+def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
+    """init --systemd / --cron: the job (and a deploy, when [deploy] repo is set) on a timer."""
+    from .scaffold import services
+
+    path, wrote_config = _starter_if_missing(path)
+    config = load_config(path)
+    deploy = config.deploy.repo is not None
+    if kind == "cron":
+        line = services.cron_line(config, deploy=deploy)
+        if as_json:
+            click.echo(json.dumps({"cron": line, "written": [str(path)] if wrote_config else []},
+                                  ensure_ascii=False))
+            return
+        click.echo(line)
+        click.echo("Add this line with `crontab -e` (set MAILTO there to choose where its"
+                   " failures are mailed).", err=True)
+        return
+    try:
+        units = services.write_systemd(config.root / "systemd", config, deploy=deploy,
+                                       force=force)
+    except FileExistsError as exc:
+        _fail(str(exc), Exit.USAGE)
+    written = ([str(path)] if wrote_config else []) + [str(u) for u in units]
+    if as_json:
+        click.echo(json.dumps({"written": written}, ensure_ascii=False))
+        return
+    click.echo(f"Wrote {', '.join(written)}.")
+    folder = units[0].parent
+    click.echo(f"Install them as user units:\n  cp {folder}/* ~/.config/systemd/user/\n"
+               "  systemctl --user daemon-reload && systemctl --user enable --now"
+               " newsstand.timer\n(or enable newsstand-watch.service instead of the timer)")
+
+
+def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | None) -> None:
+    from .scaffold import ScaffoldExists, write_github_actions
+
+    path, wrote_config = _starter_if_missing(path)
+    try:
+        workflow = write_github_actions(path.parent, install, force=force)
+    except ScaffoldExists as exc:
+        _fail(str(exc), Exit.USAGE)
+    written = ([str(path)] if wrote_config else []) + [str(workflow)]
+    if as_json:
+        click.echo(json.dumps({"written": written}))
+        return
+    click.echo(f"Wrote {', '.join(written)}.")
+    click.echo("Commit them and push; then in Settings > Pages deploy from the branch gh-pages."
+               " See the README's \"Keep it live: GitHub Actions\".")
 
 
 _ALL = click.option("--all", "everything", is_flag=True,
@@ -126,17 +209,26 @@ def publish(config_path: Path | None, as_json: bool) -> None:
     _execute(_load(config_path), as_json, do_fetch=False, do_publish=True)
 
 
+_DEPLOY = click.option("--deploy", "then_deploy", is_flag=True,
+                       help="Then push the site as `newsstand deploy` does ([deploy] settings).")
+
+
 @main.command()
 @_ALL
+@_DEPLOY
 @common
-def run(config_path: Path | None, as_json: bool, everything: bool) -> None:
+def run(config_path: Path | None, as_json: bool, everything: bool, then_deploy: bool) -> None:
     """Fetch the feeds that are due, store, and publish: the whole job.
 
     A feed is due once its interval has passed since it last answered ([fetch] interval,
     raised by the feed's <ttl>, sy:updatePeriod or Cache-Control max-age); run it from cron
     or a CI schedule as often as you like.
     """
-    _execute(_load(config_path), as_json, do_fetch=True, do_publish=True, everything=everything)
+    config = _load(config_path)
+    summary = _execute(config, as_json, do_fetch=True, do_publish=True, everything=everything,
+                       exit_after=not then_deploy)
+    if then_deploy:
+        _deploy_after_run(config, summary, as_json)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -156,9 +248,10 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="Start a cycle this often (30m, 2h, 90s; a number is minutes). Default:"
                    " when the next feed falls due.")
 @click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many cycles.")
+@_DEPLOY
 @common
 def watch(config_path: Path | None, as_json: bool, every: float | None,
-          cycles: int | None) -> None:
+          cycles: int | None, then_deploy: bool) -> None:
     """Keep the site fresh: run the job over the due feeds in cycles, until stopped.
 
     Each cycle re-reads the config, fetches the feeds that are due, publishes when something
@@ -174,7 +267,8 @@ def watch(config_path: Path | None, as_json: bool, every: float | None,
         try:
             count = watching.watch(lambda: load_config(path), stop=stop, every=every,
                                    cycles=cycles, on_cycle=functools.partial(_print_cycle,
-                                                                             as_json=as_json))
+                                                                             as_json=as_json),
+                                   after=_deploy_after_cycle if then_deploy else None)
         except pipeline.Interrupted:
             name = signal.Signals(stop.signum).name
             log.warning("watch stopped by %s during a cycle", name)
@@ -529,6 +623,113 @@ def _print_summary(summary: pipeline.RunSummary) -> None:
         click.echo(f"error: {error}", err=True)
     if summary.site_error:
         click.echo(f"error: {summary.site_error}", err=True)
+
+
+# -- deploy: the site to a git branch, the store to a data branch ------------------------
+# (`newsstand deploy`, `newsstand store save/restore`; the work is in publish/deploy.py and
+# publish/storesync.py)
+
+
+def _deploy_call(config: Config, call: Callable[[], Any]) -> Any:
+    from .publish.deploy import DeployError, Refused
+
+    with _run_log(config):
+        try:
+            return call()
+        except Refused as exc:
+            log.warning("%s", exc)
+            _fail(str(exc), Exit.USAGE)
+        except DeployError as exc:
+            log.warning("%s", exc)
+            _fail(str(exc), Exit.FAILED)
+
+
+def _deploy_after_run(config: Config, summary: pipeline.RunSummary, as_json: bool) -> None:
+    """run --deploy: push the site once the run completed (an incomplete run pushes nothing)."""
+    from .publish.deploy import deploy
+
+    if not summary.complete:
+        _fail("the run did not complete, so nothing was deployed", Exit.FAILED)
+    for target in _deploy_call(config, lambda: deploy(config)):
+        log.info("deploy: %s", target.line())
+        click.echo(target.line(), err=as_json)  # --json: stdout holds the run's summary
+    sys.exit(Exit.OK)
+
+
+def _deploy_after_cycle(config: Config, summary: pipeline.RunSummary) -> None:
+    """watch --deploy: after a cycle that published, push; a failure fails that cycle."""
+    from .publish.deploy import deploy
+
+    for target in deploy(config):
+        log.info("deploy: %s", target.line())
+        click.echo(target.line(), err=True)
+
+
+def _repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--repo", help="Push to this git URL or path instead of [deploy] repo."
+                        )(command)
+
+
+@main.command()
+@_repo_option
+@click.option("--branch", help="Push the site to this branch instead of [deploy] branch.")
+@common
+def deploy(config_path: Path | None, as_json: bool, repo: str | None,
+           branch: str | None) -> None:
+    """Push the built site (and, with [deploy.hexo], the Hexo posts) to a git branch.
+
+    Commits only when something changed; never force-pushes unless [deploy] force = true.
+    An https token is read from the variable named by [deploy] token_env (GITHUB_TOKEN).
+    """
+    from .publish import deploy as deploying
+
+    config = _load(config_path)
+    chosen = deploying.resolve_repo(repo) if repo else None
+    pushed = _deploy_call(config, lambda: deploying.deploy(config, repo=chosen, branch=branch))
+    if as_json:
+        click.echo(json.dumps([p.to_json() for p in pushed], ensure_ascii=False, indent=2))
+    else:
+        for target in pushed:
+            click.echo(target.line())
+    for target in pushed:
+        log.info("deploy: %s", target.line())
+
+
+@main.group()
+def store() -> None:
+    """Keep the store on a branch of the deploy repository between CI runs."""
+
+
+@store.command("save")
+@_repo_option
+@common
+def store_save(config_path: Path | None, as_json: bool, repo: str | None) -> None:
+    """Commit a snapshot of the store to [deploy] store_branch (replacing the last one)."""
+    from .publish import storesync
+    from .publish.deploy import resolve_repo
+
+    config = _load(config_path)
+    chosen = resolve_repo(repo) if repo else None
+    saved = _deploy_call(config, lambda: storesync.save(config, repo=chosen))
+    click.echo(json.dumps(saved.to_json(), indent=2) if as_json else saved.line())
+    log.info("store save: %s", saved.line())
+
+
+@store.command("restore")
+@_repo_option
+@click.option("--force", is_flag=True, help="Replace the store file that is already here.")
+@common
+def store_restore(config_path: Path | None, as_json: bool, repo: str | None,
+                  force: bool) -> None:
+    """Bring back the store saved on [deploy] store_branch (none saved yet: start fresh)."""
+    from .publish import storesync
+    from .publish.deploy import resolve_repo
+
+    config = _load(config_path)
+    chosen = resolve_repo(repo) if repo else None
+    restored = _deploy_call(config, lambda: storesync.restore(config, repo=chosen, force=force))
+    click.echo(json.dumps(restored.to_json(), indent=2) if as_json else restored.line())
+    log.info("store restore: %s", restored.line())
 
 
 # -- sources: the route catalog, feed management, OPML, migration --------------------------

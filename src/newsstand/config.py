@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import os
 import re
 import tomllib
@@ -35,13 +36,17 @@ __all__ = [
     "CONFIG_NAME",
     "Config",
     "ConfigError",
+    "DeployConfig",
+    "DeployHexoConfig",
     "FetchConfig",
     "HexoConfig",
     "RSSHubConfig",
     "SiteConfig",
     "SiteOutputConfig",
     "StoreConfig",
+    "derived_cname",
     "find_config",
+    "is_git_url",
     "load_config",
     "normalize_route",
     "parse_config",
@@ -57,6 +62,8 @@ DEFAULT_SITE = "public"
 SQLITE_PREFIX = "sqlite:///"
 DATE_FORMATS = ("iso", "rfc822", "local")
 LANGUAGES = ("zh-CN", "en")
+DEFAULT_DEPLOY_MESSAGE = "newsstand: site update {time}"
+DEFAULT_DEPLOY_AUTHOR = "newsstand <newsstand@localhost>"
 
 
 class ConfigError(Exception):
@@ -160,6 +167,29 @@ class HealthConfig:
     alert_share: float = 0.5  # `newsstand status` exits 1 when this share of feeds fails
 
 
+# -- [deploy]: where `newsstand deploy` and `newsstand store save/restore` push
+
+
+@dataclass(frozen=True, slots=True)
+class DeployHexoConfig:
+    repo: str | None = None  # None: the [deploy] repo (or its --repo override)
+    branch: str = "main"
+    path: str = DEFAULT_POSTS  # where the posts go in that branch ("source/_posts")
+
+
+@dataclass(frozen=True, slots=True)
+class DeployConfig:
+    repo: str | None = None  # a git URL, or an absolute path; None: deploy not configured
+    branch: str = "gh-pages"
+    message: str = DEFAULT_DEPLOY_MESSAGE  # "{time}" is the UTC time of the deploy
+    author: str = DEFAULT_DEPLOY_AUTHOR  # "Name <email>"
+    force: bool = False  # force-push the site branch (never unless true)
+    token_env: str = "GITHUB_TOKEN"  # the environment variable holding an HTTPS token
+    cname: str | None = None  # the CNAME file's host; None: no CNAME (derived from [site] url)
+    store_branch: str = "newsstand-data"  # `newsstand store save` keeps the store here
+    hexo: DeployHexoConfig | None = None  # [deploy.hexo]: push the Hexo posts too
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # absolute
@@ -171,6 +201,7 @@ class Config:
     hexo: HexoConfig = field(default_factory=HexoConfig)
     site_output: SiteOutputConfig = field(default_factory=SiteOutputConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
     feeds: tuple[Feed, ...] = ()
 
     @property
@@ -484,6 +515,90 @@ def _rsshub_params(v: dict[str, Any], _: _Ctx) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+# -- [deploy] checks
+
+_SCP_LIKE = re.compile(r"^[^/:]+:(?!//)")  # git@github.com:me/news.git (git's own rule, roughly)
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_AUTHOR = re.compile(r"^([^<>]+?)\s*<([^<>\s]+@[^<>\s]+|[^<>\s@]+)>$")
+_BAD_BRANCH = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//|^[-/.]|[/.]$|\.lock$")
+
+
+def is_git_url(text: str) -> bool:
+    """A remote git URL (``https://…``, ``ssh://…``, ``git@host:path``), not a local path."""
+    return bool(_SCHEME.match(text) or _SCP_LIKE.match(text))
+
+
+def _git_repo(v: str, ctx: _Ctx) -> str:
+    v = v.strip()
+    if not v:
+        raise _Bad("must not be empty (leave it out when there is nothing to deploy)")
+    if is_git_url(v):
+        return v
+    return str(_absolute(ctx.root / Path(v).expanduser()))
+
+
+def _branch(v: str, _: _Ctx) -> str:
+    v = v.strip()
+    if v.startswith("refs/heads/"):
+        v = v[len("refs/heads/") :]
+    if not v or _BAD_BRANCH.search(v) or any(ord(c) < 32 or ord(c) == 127 for c in v):
+        raise _Bad(f"not a valid git branch name: {v!r}")
+    return v
+
+
+def _message(v: str, _: _Ctx) -> str:
+    if not v.strip():
+        raise _Bad("must not be empty")
+    try:
+        v.format(time="2024-01-01 00:00 UTC")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise _Bad(f"{{time}} is the only placeholder a message may hold ({exc})") from None
+    return v
+
+
+def _author(v: str, _: _Ctx) -> str:
+    m = _AUTHOR.match(v.strip())
+    if m is None:
+        raise _Bad(f'expected "Name <email>", such as "newsstand <bot@example.org>", got {v!r}')
+    return f"{m.group(1)} <{m.group(2)}>"
+
+
+def _env_name(v: str, _: _Ctx) -> str:
+    v = v.strip()
+    if not _ENV_NAME.match(v):
+        raise _Bad(f"expected the name of an environment variable such as GITHUB_TOKEN, got {v!r}")
+    return v
+
+
+def _cname(v: str, _: _Ctx) -> str:
+    v = v.strip().lower().rstrip(".")
+    if v and not _HOST.fullmatch(v):
+        raise _Bad(f'expected a host name such as "news.example.org" (or "" for none), got {v!r}')
+    return v
+
+
+def _repo_path(v: str, _: _Ctx) -> str:
+    parts = [p for p in v.replace("\\", "/").split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        raise _Bad(f'expected a folder inside the repository such as "source/_posts", got {v!r}')
+    return "/".join(parts)
+
+
+def derived_cname(site_url: str) -> str | None:
+    """The CNAME for a site served at ``site_url``: its host, unless GitHub's own or local."""
+    host = (urlsplit(site_url).hostname or "").lower().rstrip(".")
+    if not host or "." not in host or host == "localhost" or host.endswith(
+        (".localhost", "github.io")
+    ):
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return None
+
+
 def normalize_route(text: str) -> str:
     """An RSSHub path as a config stores it (``rsshub://a/b``, ``a//b/`` -> ``/a/b``).
 
@@ -546,6 +661,21 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
         "backoff": _Key(NUMBER, 15.0, _positive),
         "max_backoff": _Key(NUMBER, 1440.0, _positive),
         "alert_share": _Key(NUMBER, 0.5, _share),
+    },
+    ("deploy",): {  # its sub-table [deploy.hexo] is optional: see _Reader.deploy
+        "repo": _Key(STRING, None, _git_repo),
+        "branch": _Key(STRING, "gh-pages", _branch),
+        "message": _Key(STRING, DEFAULT_DEPLOY_MESSAGE, _message),
+        "author": _Key(STRING, DEFAULT_DEPLOY_AUTHOR, _author),
+        "force": _Key(BOOLEAN, False),
+        "token_env": _Key(STRING, "GITHUB_TOKEN", _env_name),
+        "cname": _Key(STRING, None, _cname),
+        "store_branch": _Key(STRING, "newsstand-data", _branch),
+    },
+    ("deploy", "hexo"): {
+        "repo": _Key(STRING, None, _git_repo),
+        "branch": _Key(STRING, "main", _branch),
+        "path": _Key(STRING, DEFAULT_POSTS, _repo_path),
     },
     ("feeds",): {  # an array of tables
         "route": _Key(STRING, None, _route),
@@ -635,8 +765,25 @@ class _Reader:
             path=_absolute(self.path),
             root=self.ctx.root,
             **parts,
+            deploy=self.deploy(doc, parts["site"]),
             feeds=self.feeds(doc.get("feeds", []), parts["store"]),
         )
+
+    def deploy(self, doc: Mapping[str, Any], site: SiteConfig) -> DeployConfig:
+        """[deploy], and [deploy.hexo] only when it is there; cname derived from [site] url."""
+        path = ("deploy",)
+        table = _table_at(doc, path)
+        values = self.section(table, path)
+        hexo = None
+        if "hexo" in table:
+            if not isinstance(table["hexo"], dict):
+                raise self.error(path, None, "hexo",
+                                 f"expected a table [deploy.hexo], got {_describe(table['hexo'])}")
+            hexo = DeployHexoConfig(**self.section(table["hexo"], (*path, "hexo")))
+        if values["cname"] is None:
+            values["cname"] = derived_cname(site.url)
+        values["cname"] = values["cname"] or None
+        return DeployConfig(**values, hexo=hexo)
 
     def check_tables(self, table: Mapping[str, Any], prefix: SectionPath) -> None:
         """Every name down to the sections must be a known section, or a table holding some."""
@@ -700,6 +847,8 @@ class _Reader:
         values: dict[str, Any] = {}
         for key, raw in table.items():
             spec = schema.get(key)
+            if spec is None and index is None and (*path, key) in SCHEMA:
+                continue  # a sub-table such as [deploy.hexo], read on its own
             if spec is None:
                 raise self.error(
                     path,

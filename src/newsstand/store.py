@@ -237,16 +237,7 @@ class SQLiteStore:
             ) from None
 
     def _take_lock(self):
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the store's lifetime
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise StoreBusy(
-                f"another newsstand process is using {self.path}; wait for it to finish"
-            ) from None
-        return handle
+        return take_lock(self.path)
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -680,6 +671,27 @@ class SQLiteStore:
     def integrity_check(self) -> str:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0]
 
+    # -- snapshots (`newsstand store save`) ------------------------------------------
+
+    def snapshot(self, path: Path) -> int:
+        """Write a consistent, compact copy of the whole store to ``path`` (a new file) and
+        return its schema version. Writers are kept out by the store lock (open the store
+        with ``lock=True``); readers may go on."""
+        self._db.execute("VACUUM INTO ?", (str(path),))
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def take_lock(db: Path):
+    """Hold the store's lock file (``<db>.lock``) until the returned file is closed: what
+    keeps two newsstand processes from writing one store, or replacing it, at once."""
+    handle = open(db.with_name(db.name + ".lock"), "a+")  # noqa: SIM115 - the caller closes it
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StoreBusy(f"another newsstand process is using {db}; wait for it to finish") from None
+    return handle
+
 
 def _same_link_same_entry(
     entries: Sequence[Entry], known: dict[str, tuple], by_link: dict[str, str]
@@ -724,5 +736,5 @@ Store = SQLiteStore
 
 __all__ = [
     "MIGRATIONS", "FeedState", "SQLiteStore", "Store", "StoreBusy", "StoreError", "Stored",
-    "entry_uid", "open_store", "sqlite_path",
+    "entry_uid", "open_store", "sqlite_path", "take_lock",
 ]

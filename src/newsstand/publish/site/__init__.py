@@ -26,7 +26,7 @@ from . import search, tree
 from .errors import SearchError, SiteBusy, SiteError
 from .plan import Page, Plan, Settings
 
-__all__ = ["SearchError", "SiteBusy", "SiteError", "SiteResult", "build_site"]
+__all__ = ["SearchError", "SiteBusy", "SiteError", "SiteResult", "build_site", "site_lock"]
 from .render import Renderer, render_in_worker, start_worker, static_files, theme_hash
 
 BATCH = 256  # pages per task sent to a worker process
@@ -90,6 +90,11 @@ class _site_lock:
 
     def __exit__(self, *exc: object) -> None:
         self.handle.close()
+
+
+def site_lock(out: Path) -> _site_lock:
+    """The lock a build holds on ``out``: held, the site is not swapped (``deploy`` reads it)."""
+    return _site_lock(out)
 
 
 class _Build:
