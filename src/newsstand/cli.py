@@ -511,14 +511,19 @@ def _signals() -> Iterator[_Stop]:
             signal.signal(sig, old)
 
 
+class _RunLogHandler(logging.handlers.RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log that cannot be written (the disk is full) adds no traceback to the one
+        line the user is given."""
+
+
 @contextlib.contextmanager
 def _run_log(config: Config) -> Iterator[None]:
     """Keep a log beside the store (newsstand.log, rotated): the details behind the one
     line a user sees, for runs nobody watches."""
     path = sqlite_path(config.store.url).parent / "newsstand.log"
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1 << 20, backupCount=3,
-                                                   encoding="utf-8")
+    handler = _RunLogHandler(path, maxBytes=1 << 20, backupCount=3, encoding="utf-8")
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
@@ -527,11 +532,12 @@ def _run_log(config: Config) -> Iterator[None]:
     try:
         yield
     except StoreError as exc:  # the store busy or unusable: the log says so too
-        log.error("%s", exc)
+        log.warning("%s", exc)  # (not error: that would print the line twice on stderr)
         raise
     finally:
         log.removeHandler(handler)
-        handler.close()
+        with contextlib.suppress(OSError):  # a full disk: the user has the one line already
+            handler.close()
 
 
 class _Progress:
