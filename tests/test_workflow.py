@@ -69,8 +69,13 @@ def test_the_workflow_keeps_what_it_must(tmp_path: Path) -> None:
     steps = job["steps"]
     uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
     assert uses == ["actions/checkout", "actions/setup-python"]
+    assert steps[0]["with"]["persist-credentials"] is False  # no token in the clone's config
     for step in steps:  # run: steps are plain shell: no expression is pasted into them
         assert "${{" not in step.get("run", "")
+    # the token reaches only the steps that fetch from or push to the repository
+    assert "GITHUB_TOKEN" not in job["env"]
+    given = [s["name"] for s in steps if "GITHUB_TOKEN" in s.get("env", {})]
+    assert given == ["Restore the store", "Deploy the site to gh-pages", "Save the store"]
     save = steps[-1]
     assert "store save" in save["run"] and save["if"] == RESTORED
 
@@ -116,7 +121,9 @@ def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, 
         if not go:
             outcomes[name] = "skipped"
             continue
-        done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=clone, env=env,
+        step_env = {k: v for k, v in step.get("env", {}).items() if "${{" not in v}
+        done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=clone,
+                              env={**env, **step_env},
                               capture_output=True, text=True, timeout=600, check=False)
         outcomes[name] = "success" if done.returncode == 0 else "failure"
         outcomes[name + ":output"] = done.stdout + done.stderr
