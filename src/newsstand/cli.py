@@ -168,9 +168,11 @@ def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
         return
     click.echo(f"Wrote {', '.join(written)}.")
     folder = units[0].parent
-    click.echo(f"Install them as user units:\n  cp {folder}/* ~/.config/systemd/user/\n"
+    click.echo("Install them as user units (the timer, or the watch service instead):\n"
+               f"  mkdir -p ~/.config/systemd/user && cp {folder}/* ~/.config/systemd/user/\n"
                "  systemctl --user daemon-reload && systemctl --user enable --now"
-               " newsstand.timer\n(or enable newsstand-watch.service instead of the timer)")
+               " newsstand.timer\n"
+               "  loginctl enable-linger \"$USER\"   # keep it running when you log out")
 
 
 def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | None) -> None:
