@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench_run import measure
-from bench_site import du, fill
+from bench_site import du, fill, write_config
 
 
 def main() -> None:
@@ -38,15 +38,8 @@ def main() -> None:
         remote = Path(tmp) / "remote.git"
         subprocess.run(["git", "init", "--bare", "--quiet", str(remote)], check=True)
         config = root / "newsstand.toml"
-        lines = ['[site]\ntitle = "bench"\nurl = "https://news.example.org"\n',
-                 "[output.hexo]\nenabled = false\n", f'[deploy]\nrepo = "{remote}"\n']
-        for c in range(10):
-            for s in range(10):
-                for ch in range(5):
-                    lines.append(f'[[feeds]]\nurl = "https://feeds.example.com/{c}/{s}/{ch}"\n'
-                                 f'category = "分类{c}"\nsource = "来源{c}-{s}"\n'
-                                 f'channel = "频道{ch}"\n')
-        config.write_text("\n".join(lines), encoding="utf-8")
+        write_config(config, '[site]\ntitle = "bench"\nurl = "https://news.example.org"\n',
+                     f'[deploy]\nrepo = "{remote}"\n')
         start = datetime(2024, 1, 1, tzinfo=UTC)
         fill(config, 0, args.entries, start)
         cli = [sys.executable, "-m", "newsstand.cli"]
