@@ -176,6 +176,11 @@ def test_run_skips_feeds_not_due_and_all_forces_them(server: FeedServer,
     due = {w["feed"]: datetime.fromisoformat(w["due"]) for w in data["feeds"]["waiting"]}
     gap = due[server.url("/b")] - due[server.url("/a")]
     assert timedelta(minutes=40) < gap < timedelta(minutes=80)  # 2 h vs 1 h, with jitter
+    status = json.loads(newsstand("status", "--json", "--config", str(path), cwd=tmp_path).stdout)
+    shown = {f["feed"]: f for f in status["feeds"]}
+    assert shown[server.url("/a")]["interval_minutes"] == 60
+    assert shown[server.url("/b")]["interval_minutes"] == 120
+    assert datetime.fromisoformat(shown[server.url("/b")]["next_fetch"]) == due[server.url("/b")]
     forced = newsstand("run", "--all", "--json", "--config", str(path), cwd=tmp_path)
     assert forced.returncode == 0 and json.loads(forced.stdout)["feeds"]["not_due"] == 0
     assert server.hits["/a"] == 2 and server.hits["/b"] == 2

@@ -3,6 +3,7 @@ cycle, and stops cleanly on SIGTERM — here sent while a cycle is fetching."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import queue
@@ -125,3 +126,30 @@ def test_watch_keeps_going_with_a_config_edit_it_cannot_read(server: FeedServer,
     assert "[site] title" in lines[1]
     assert server.hits["/a"] == 3  # every cycle still fetched
     assert "next cycle" in lines[0] and "next cycle" not in lines[2]
+
+
+def test_a_failing_cycle_is_reported_and_the_next_one_comes(server: FeedServer,
+                                                            tmp_path: Path) -> None:
+    """The store is held by another process during the second cycle: that cycle fails
+    with one line, and the third goes on as if nothing happened."""
+    server.routes["/a"] = Resource(rss(_items("a", 1)))
+    config = write_config(tmp_path, [{"url": server.url("/a"), "category": "c",
+                                      "source": "a"}])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsstand.cli", "watch", "--every", "3s", "--cycles", "3",
+         "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines: queue.Queue[str] = Lines(process.stderr).queue
+        first = lines.get(timeout=60)  # the next cycle starts 3 s after this one did
+        with open(tmp_path / ".newsstand" / "newsstand.db.lock", "a+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # another run has the store
+            second = lines.get(timeout=60)
+        third = lines.get(timeout=60)
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert first.startswith("cycle 1") and "1 new" in first
+    assert second.startswith("cycle 2") and "another newsstand process is using" in second
+    assert third.startswith("cycle 3") and "1 fetched (0 failed)" in third
+    assert server.hits["/a"] == 2  # cycles 1 and 3
