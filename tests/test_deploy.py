@@ -127,6 +127,8 @@ def test_deploy_without_a_repo_exits_2_saying_what_to_set(tmp_path: Path, feeds)
         done = newsstand(config, *command)
         assert done.returncode == 2, done.stderr
         assert "set [deploy] repo" in done.stderr and len(done.stderr.splitlines()) == 1
+    bad = newsstand(config, "deploy", "--repo", str(tmp_path), "--branch", "gh..pages")
+    assert bad.returncode == 2 and "not a valid git branch name: 'gh..pages'" in bad.stderr
 
 
 def test_deploy_without_git_says_so_in_one_line(tmp_path: Path, feeds) -> None:

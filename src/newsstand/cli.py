@@ -25,6 +25,7 @@ from .config import (
     CONFIG_NAME,
     Config,
     ConfigError,
+    branch_name,
     find_config,
     load_config,
     parse_duration,
@@ -233,13 +234,20 @@ def run(config_path: Path | None, as_json: bool, everything: bool, then_deploy: 
         _deploy_after_run(config, summary, as_json)
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+def _checked(check: Callable[[str], Any], value: str | None) -> Any:
+    """An option's value through a config check; its ValueError as click's usage error."""
     if value is None:
         return None
     try:
-        seconds = parse_duration(value)
+        return check(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    seconds = _checked(parse_duration, value)
+    if seconds is None:
+        return None
     if seconds <= 0:
         raise click.BadParameter("must be longer than 0")
     return seconds
@@ -680,7 +688,8 @@ def _repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @main.command()
 @_repo_option
-@click.option("--branch", help="Push the site to this branch instead of [deploy] branch.")
+@click.option("--branch", callback=lambda ctx, param, value: _checked(branch_name, value),
+              help="Push the site to this branch instead of [deploy] branch.")
 @common
 def deploy(config_path: Path | None, as_json: bool, repo: str | None,
            branch: str | None) -> None:

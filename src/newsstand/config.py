@@ -44,6 +44,7 @@ __all__ = [
     "SiteConfig",
     "SiteOutputConfig",
     "StoreConfig",
+    "branch_name",
     "derived_cname",
     "find_config",
     "is_git_url",
@@ -606,6 +607,17 @@ def normalize_route(text: str) -> str:
     """
     try:
         return _route(text, _Ctx(root=Path.cwd()))
+    except _Bad as exc:
+        raise ValueError(str(exc)) from None
+
+
+def branch_name(text: str) -> str:
+    """A git branch name as ``[deploy] branch`` takes it (``refs/heads/`` dropped).
+
+    ValueError says what is wrong with it.
+    """
+    try:
+        return _branch(text, _Ctx(root=Path.cwd()))
     except _Bad as exc:
         raise ValueError(str(exc)) from None
 
