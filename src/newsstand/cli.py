@@ -298,9 +298,11 @@ def _print_cycle(cycle: Any, *, as_json: bool) -> None:
     parts = []
     if data is not None:
         feeds, entries = data["feeds"], data["entries"]
-        fetched = feeds["total"] - len(feeds["skipped"])
-        parts.append(f"{fetched} fetched ({feeds['failed']} failed), {feeds['not_due']} not due;"
-                     f" {entries['new']} new, {entries['updated']} updated")
+        skipped = len(feeds["skipped"])
+        parts.append(f"{feeds['total'] - skipped} fetched ({feeds['failed']} failed),"
+                     f" {feeds['not_due']} not due"
+                     + (f", {skipped} skipped (resting or gone)" if skipped else "")
+                     + f"; {entries['new']} new, {entries['updated']} updated")
         if summary.published is None:
             parts.append("nothing to publish")
         else:
