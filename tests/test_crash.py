@@ -3,6 +3,7 @@ at once, and short of disk. The store stays whole and the next run finishes the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -16,6 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 from helpers import rss, write_config
@@ -112,7 +114,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServe
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     db = tmp_path / ".newsstand" / "newsstand.db"
-    outcomes, seen = [], []
+    outcomes, seen, helpers = [], [], []
     upper = 1.5  # seconds: the kill point is drawn up to here (about a cold run at first)
     for kill in range(KILLS):
         generation["n"] = kill
@@ -123,6 +125,8 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServe
             time.sleep(0.005)
         if process.poll() is not None:  # it finished first: later kill points come sooner
             upper = max(0.4, time.monotonic() - started)
+        with contextlib.suppress(psutil.NoSuchProcess):  # its workers, to see them go too
+            helpers += psutil.Process(process.pid).children(recursive=True)
         process.send_signal(signal.SIGKILL)
         outcomes.append(process.wait(timeout=30))
         if db.exists():
@@ -142,6 +146,9 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServe
     assert outcomes.count(-signal.SIGKILL) >= KILLS // 3, outcomes
     assert any(0 < posted < stored for stored, posted in seen), seen
     assert len(set(seen)) >= 5, seen
+    # no worker or fork server of a killed run lives on (is_running() tells a reused pid)
+    _, alive = psutil.wait_procs(helpers, timeout=10)
+    assert not alive, [(p.pid, p.cmdline()[-1][:60]) for p in alive]
     print(f"{KILLS} SIGKILL points (seed {seed}): {outcomes.count(0)} runs had finished;"
           f" (entries, posts on record) after each kill: {seen}")
 

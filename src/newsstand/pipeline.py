@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import select
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -171,16 +172,26 @@ def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
 def _watch_parent(pid: int) -> None:
     """In a worker: exit when the run that started it is gone. A run killed with SIGKILL
     cannot shut its pool down, and the workers (children of the forkserver, not of the
-    run) would otherwise wait for work for ever."""
+    run) would otherwise wait for work for ever.
+
+    A pidfd (Linux) becomes readable when that very process ends, even if its pid is
+    reused later; elsewhere the pid is polled."""
+    try:
+        handle: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):
+        handle = None
 
     def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+            os._exit(1)
         while True:
             time.sleep(0.5)
             try:
                 os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the pid was reused by another user's process
+            except (ProcessLookupError, PermissionError):  # gone, or the pid now another's
                 os._exit(1)
 
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
