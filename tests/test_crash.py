@@ -316,3 +316,30 @@ def test_disk_full_under_the_store_is_one_clear_line(server: FeedServer, tmp_pat
     assert "Traceback" not in full.stderr
     (error,) = [line for line in full.stderr.splitlines() if line.startswith("error:")]
     assert "newsstand.db" in error and "full" in error, full.stderr
+
+
+def test_a_build_killed_while_its_workers_render_leaves_no_process(server: FeedServer,
+                                                                    tmp_path: Path) -> None:
+    """Render workers come from the fork server, not from the build: a SIGKILLed build
+    cannot stop them, so they must notice it is gone and exit (they hold the store open)."""
+    config = site_with(server, tmp_path, feeds=10, count=80, output__hexo={"enabled": False})
+    code, _out, err = finish(newsstand(config, "--json"))  # 800 entries: the build uses a pool
+    assert code == 0, err
+    build = subprocess.Popen([sys.executable, "-m", "newsstand.cli", "build", "--force", "-c",
+                              str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = psutil.Process(build.pid)
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+    while build.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            workers = [p for p in parent.children(recursive=True)
+                       if "forkserver" in " ".join(p.cmdline())]
+        if len(workers) >= 2:  # the fork server and at least one render worker
+            break
+        time.sleep(0.01)
+    assert len(workers) >= 2, "the build finished before its render pool was seen"
+    everything = parent.children(recursive=True)
+    build.send_signal(signal.SIGKILL)
+    build.wait(timeout=30)
+    _, alive = psutil.wait_procs(everything, timeout=10)
+    assert not alive, [(p.pid, p.cmdline()[-1][:60]) for p in alive]

@@ -16,7 +16,6 @@ import logging
 import multiprocessing
 import os
 import queue
-import select
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,6 +36,7 @@ from .publish.hexo import TARGET as HEXO
 from .publish.hexo import HexoPublisher, PublishResult
 from .publish.site import SiteError, SiteResult, build_site
 from .store import Store, open_store
+from .workers import watch_parent
 
 log = logging.getLogger(__name__)
 
@@ -169,34 +169,6 @@ def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
     return replace(parsed, entries=tuple(entries))
 
 
-def _watch_parent(pid: int) -> None:
-    """In a worker: exit when the run that started it is gone. A run killed with SIGKILL
-    cannot shut its pool down, and the workers (children of the forkserver, not of the
-    run) would otherwise wait for work for ever.
-
-    A pidfd (Linux) becomes readable when that very process ends, even if its pid is
-    reused later; elsewhere the pid is polled."""
-    try:
-        handle: int | None = os.pidfd_open(pid)
-    except ProcessLookupError:  # gone already
-        os._exit(1)
-    except (AttributeError, OSError):
-        handle = None
-
-    def watch() -> None:
-        if handle is not None:
-            select.select([handle], [], [])
-            os._exit(1)
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(pid, 0)
-            except (ProcessLookupError, PermissionError):  # gone, or the pid now another's
-                os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
-
-
 class Workers:
     """Worker processes for CPU work (parse, clean, render), started only when it pays.
 
@@ -215,7 +187,7 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["newsstand.pipeline"])
             self._pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 4),
-                                             mp_context=context, initializer=_watch_parent,
+                                             mp_context=context, initializer=watch_parent,
                                              initargs=(os.getpid(),))
         return self._pool
 

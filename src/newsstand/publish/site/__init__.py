@@ -188,7 +188,7 @@ class _Build:
         workers = max(1, min(os.cpu_count() or 1, 4))
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker,
-                                 initargs=args) as pool:
+                                 initargs=(os.getpid(), *args)) as pool:
             running: set[Future] = set()
 
             def batches() -> Iterator[list[Page]]:

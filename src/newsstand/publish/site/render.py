@@ -25,6 +25,7 @@ import markupsafe
 from ...clean import clean_html
 from ...model import Item
 from ...store import open_store
+from ...workers import watch_parent
 from ..files import write_fd
 from .errors import SiteError
 from .plan import Links, Page, Settings
@@ -222,8 +223,10 @@ class Renderer:
 _worker: Renderer | None = None
 
 
-def start_worker(*args: object) -> None:
+def start_worker(parent: int, *args: object) -> None:
+    """A render worker's initializer: ``parent`` is the pid of the build that started it."""
     global _worker
+    watch_parent(parent)
     _worker = Renderer(*args)  # type: ignore[arg-type]
 
 
