@@ -143,7 +143,7 @@ def _starter_if_missing(path: Path) -> tuple[Path, bool]:
 
 def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
     """init --systemd / --cron: the job (and a deploy, when [deploy] repo is set) on a timer."""
-    from .scaffold import services
+    from .scaffold import ScaffoldExists, services
 
     path, wrote_config = _starter_if_missing(path)
     config = load_config(path)
@@ -161,7 +161,7 @@ def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
     try:
         units = services.write_systemd(config.root / "systemd", config, deploy=deploy,
                                        force=force)
-    except FileExistsError as exc:
+    except ScaffoldExists as exc:
         _fail(str(exc), Exit.USAGE)
     written = ([str(path)] if wrote_config else []) + [str(u) for u in units]
     if as_json:

@@ -1,4 +1,5 @@
-"""Files that ``newsstand init`` writes for running newsstand elsewhere (CI)."""
+"""Files that ``newsstand init`` writes for running newsstand elsewhere: a GitHub Actions
+workflow here, systemd units and a crontab line in ``services``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .. import __version__
+from ..publish.files import write_atomic
 
 WORKFLOW = Path(".github") / "workflows" / "newsstand.yml"
 
@@ -29,10 +31,12 @@ def github_actions_workflow(install: str | None = None) -> str:
 def write_github_actions(root: Path, install: str | None = None, *, force: bool = False) -> Path:
     """Write ``root/.github/workflows/newsstand.yml``; refuse to replace one unless ``force``."""
     path = root / WORKFLOW
+    write_new(path, github_actions_workflow(install), force=force)
+    return path
+
+
+def write_new(path: Path, text: str, *, force: bool = False) -> None:
+    """Write ``path`` atomically; ScaffoldExists if it is there already, unless ``force``."""
     if path.exists() and not force:
         raise ScaffoldExists(f"{path} already exists (use --force to overwrite it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(github_actions_workflow(install), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    write_atomic(path, text.encode("utf-8"))

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..config import Config
+from . import ScaffoldExists, write_new
 
 UNITS = ("newsstand.service", "newsstand.timer", "newsstand-watch.service")
 CRON_SCHEDULE = "*/10 * * * *"  # a run with nothing due is cheap: tick often
@@ -65,15 +66,12 @@ def cron_line(config: Config, *, deploy: bool = False) -> str:
 
 def write_systemd(directory: Path, config: Config, *, deploy: bool = False,
                   force: bool = False) -> list[Path]:
-    """Write the units into ``directory``; refuse to replace one unless ``force``."""
-    units = systemd_units(config, deploy=deploy)
-    paths = [directory / name for name in units]
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        raise FileExistsError(f"{existing[0]} already exists (use --force to overwrite it)")
-    directory.mkdir(parents=True, exist_ok=True)
-    for path in paths:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(units[path.name], encoding="utf-8")
-        tmp.replace(path)
-    return paths
+    """Write the units into ``directory``: all of them, or none if one is there already
+    (unless ``force``)."""
+    units = {directory / name: text for name, text in systemd_units(config, deploy=deploy).items()}
+    there = [path for path in units if path.exists()]
+    if there and not force:
+        raise ScaffoldExists(f"{there[0]} already exists (use --force to overwrite it)")
+    for path, text in units.items():
+        write_new(path, text, force=True)
+    return list(units)
