@@ -600,26 +600,24 @@ def derived_cname(site_url: str) -> str | None:
     return None
 
 
-def normalize_route(text: str) -> str:
-    """An RSSHub path as a config stores it (``rsshub://a/b``, ``a//b/`` -> ``/a/b``).
-
-    ValueError says what is wrong with it.
-    """
+def _outside(check: Check, text: str) -> Any:
+    """A value check used outside a config file: its problem as a ValueError."""
     try:
-        return _route(text, _Ctx(root=Path.cwd()))
+        return check(text, _Ctx(root=Path.cwd()))
     except _Bad as exc:
         raise ValueError(str(exc)) from None
+
+
+def normalize_route(text: str) -> str:
+    """An RSSHub path as a config stores it (``rsshub://a/b``, ``a//b/`` -> ``/a/b``).
+    ValueError says what is wrong with it."""
+    return _outside(_route, text)
 
 
 def branch_name(text: str) -> str:
     """A git branch name as ``[deploy] branch`` takes it (``refs/heads/`` dropped).
-
-    ValueError says what is wrong with it.
-    """
-    try:
-        return _branch(text, _Ctx(root=Path.cwd()))
-    except _Bad as exc:
-        raise ValueError(str(exc)) from None
+    ValueError says what is wrong with it."""
+    return _outside(_branch, text)
 
 
 # --------------------------------------------------------------------------- the schema
