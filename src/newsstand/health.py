@@ -93,14 +93,15 @@ def feed_health(config: Config) -> HealthReport:
     with open_store(config.store.url, lock=False) as store:
         rows = {row["key"]: row for row in store.feed_health()}
         states = store.states()
+    plan = schedule.plan(config.enabled_feeds, states, config.fetch, datetime.now(UTC))
+    next_fetch = {feed.key: when.isoformat() for feed, when in plan.waiting}
+    next_fetch.update((r.feed_key, r.next_due) for r in plan.skipped if r.next_due)
     feeds = []
     for feed in config.feeds:
         row: dict[str, Any] = rows.get(feed.key) or {}
         state = _state(row or None, feed.enabled)
         sick = state in ("gone", "failing")
-        plan = schedule.plan([feed], states, config.fetch, datetime.now(UTC))
-        when = (plan.waiting[0][1].isoformat() if plan.waiting
-                else plan.skipped[0].next_due if plan.skipped else None)
+        when = next_fetch.get(feed.key)
         every = schedule.interval(feed, config.fetch, states.get(feed.key))
         feeds.append(FeedHealth(
             feed=feed.key, category=feed.category, source=feed.source, channel=feed.channel,
