@@ -21,7 +21,7 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
@@ -110,7 +110,8 @@ class SiteConfig:
 @dataclass(frozen=True, slots=True)
 class RSSHubConfig:
     instances: tuple[str, ...] = ("https://rsshub.app",)  # http(s), no trailing slash
-    access_key: str | None = None
+    access_key: str | None = field(default=None, repr=False)  # a secret: never shown
+    access_key_env: str = "RSSHUB_ACCESS_KEY"  # the variable holding it when access_key is unset
     access: str = "key"  # how the key is sent: "key" (the key) or "code" (MD5 of route + key)
 
 
@@ -633,6 +634,7 @@ SCHEMA: dict[SectionPath, dict[str, _Key]] = {
     ("rsshub",): {
         "instances": _Key(STRINGS, ["https://rsshub.app"], _instances),
         "access_key": _Key(STRING, None, _optional_text),
+        "access_key_env": _Key(STRING, "RSSHUB_ACCESS_KEY", _env_name),
         "access": _Key(STRING, "key", _choice("key", "code")),
     },
     ("store",): {
@@ -771,6 +773,10 @@ class _Reader:
             field: cls(**self.section(_table_at(doc, path), path))
             for field, (path, cls) in SECTIONS.items()
         }
+        rsshub = parts["rsshub"]
+        if rsshub.access_key is None and os.environ.get(rsshub.access_key_env):
+            # a config committed to a public repository must not carry the key itself
+            parts["rsshub"] = replace(rsshub, access_key=os.environ[rsshub.access_key_env])
         return Config(
             path=_absolute(self.path),
             root=self.ctx.root,

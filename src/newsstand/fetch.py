@@ -23,6 +23,7 @@ import aiohttp
 
 from .config import FetchConfig, RSSHubConfig
 from .model import Feed, Fetched
+from .rsshub import ACCESS_PARAMS, public_url, secret_forms, secrets_in
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
@@ -36,12 +37,47 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What to ask for one feed: candidate URLs in order, and the stored validators."""
+    """What to ask for one feed: candidate URLs in order, and the stored validators.
+
+    ``private`` names query parameters of ``urls`` that are secrets (RSSHub's access key
+    or code): they are sent, but every URL and message the fetch returns is without them.
+    """
 
     feed_key: str
     urls: tuple[str, ...]
     etag: str | None = None
     last_modified: str | None = None
+    private: tuple[str, ...] = ()
+
+
+def feed_request(feed: Feed, rsshub: RSSHubConfig, instances: Sequence[str] | None = None,
+                 etag: str | None = None, last_modified: str | None = None) -> Request:
+    """The request for one feed: its URLs (``feed_urls``), validators, and for a route the
+    access parameters marked private."""
+    return Request(feed.key, feed_urls(feed, rsshub, instances), etag, last_modified,
+                   ACCESS_PARAMS if feed.route and rsshub.access_key else ())
+
+
+class _Redact:
+    """Takes a request's secrets out of what a fetch returns: its URLs and its messages."""
+
+    def __init__(self, request: Request) -> None:
+        self.private = request.private
+        self.urls = [(url, public_url(url, self.private)) for url in request.urls]
+        self.secrets = secrets_in(request.urls, self.private)
+
+    def url(self, url: str | None) -> str | None:
+        return public_url(url, self.private) if url and self.private else url
+
+    def text(self, text: str) -> str:
+        if not self.private:
+            return text
+        for sent, shown in self.urls:
+            text = text.replace(sent, shown)
+        for secret in self.secrets:  # in any other form (a URL aiohttp printed its own way)
+            for form in secret_forms(secret):
+                text = text.replace(form, "***")
+        return text
 
 
 def rsshub_path(feed: Feed, rsshub: RSSHubConfig) -> str:
@@ -175,6 +211,7 @@ class Fetcher:
         attempts = 0
         tried: list[tuple[str, bool]] = []
         last: _Failure = _Failure("no URL to fetch")
+        redact = _Redact(request)
         async with self._slots:
             for round_ in range(self.config.retries + 1):
                 retry_next_round = False
@@ -191,8 +228,10 @@ class Fetcher:
                             wait = max(wait, failure.wait)
                         continue
                     tried.append((url, True))
-                    return replace(fetched, attempts=attempts, elapsed=time.monotonic() - started,
-                                   tried=tuple(tried))
+                    return replace(fetched, url=redact.url(fetched.url) or "",
+                                   moved_to=redact.url(fetched.moved_to), attempts=attempts,
+                                   elapsed=time.monotonic() - started,
+                                   tried=tuple((redact.url(u) or "", ok) for u, ok in tried))
                 if not retry_next_round or round_ == self.config.retries:
                     break
                 if wait > MAX_RETRY_AFTER:
@@ -203,13 +242,13 @@ class Fetcher:
                 await asyncio.sleep(delay * random.uniform(1.0, 1.5))
         return Fetched(
             feed_key=request.feed_key,
-            url=request.urls[-1] if request.urls else "",
+            url=redact.url(request.urls[-1]) or "" if request.urls else "",
             status=last.status,
-            error=str(last),
+            error=redact.text(str(last)),
             retry_after=last.wait,
             attempts=attempts,
             elapsed=time.monotonic() - started,
-            tried=tuple(tried),
+            tried=tuple((redact.url(u) or "", ok) for u, ok in tried),
         )
 
     async def _attempt(self, url: str, request: Request) -> Fetched:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from . import schedule
 from .clean import clean_entry
 from .config import Config
-from .fetch import Fetcher, Request, feed_urls, instance_answers, instance_order
+from .fetch import Fetcher, Request, feed_request, instance_answers, instance_order
 from .model import Entry, Feed, FeedReport, Fetched, Outcome, ParsedFeed
 from .parse import ParseError, parse
 from .publish.files import remove_temporary_files
@@ -256,9 +256,10 @@ async def _fetch_feeds(
         if stop is not None and stop.is_set():
             return
         etag, last_modified = store.validators(feed.key)
-        urls = ((moved[feed.key],) if feed.key in moved
-                else feed_urls(feed, config.rsshub, instances))
-        fetched = await fetcher.fetch(Request(feed.key, urls, etag, last_modified))
+        request = (Request(feed.key, (moved[feed.key],), etag, last_modified)
+                   if feed.key in moved
+                   else feed_request(feed, config.rsshub, instances, etag, last_modified))
+        fetched = await fetcher.fetch(request)
         tried.extend(fetched.tried)
         parsed: ParsedFeed | None = None
         error = fetched.error

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
@@ -20,8 +21,58 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .model import Entry, Feed, Item, Outcome, Output, Route
+from .rsshub import ACCESS_PARAMS, secret_forms, secrets_in
 
-MIGRATIONS: tuple[str, ...] = (
+
+def _forget_access_keys(db: sqlite3.Connection) -> bool:
+    """Migration 5: earlier versions kept the URL a route was fetched from, RSSHub's access
+    key (or code) included, and URLs resolved against it could reach entries. Take every
+    access parameter out of what the store holds; True when anything held one."""
+    secrets = secrets_in(url or "" for (url,) in db.execute(
+        "SELECT fetched_url FROM feeds WHERE route IS NOT NULL UNION"
+        " SELECT l.url FROM fetch_log l JOIN feeds f ON f.id = l.feed_id"
+        " WHERE f.route IS NOT NULL UNION"
+        " SELECT moved_to FROM feeds WHERE route IS NOT NULL"))
+    if not secrets:
+        return False
+
+    def scrub(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for secret in secrets:
+            for form in secret_forms(secret):
+                for name in ACCESS_PARAMS:
+                    text = re.sub(rf"([?&]){name}={re.escape(form)}(&?)",
+                                  lambda m: m[1] if m[2] else "", text)
+                text = text.replace(form, "***")
+        return text
+
+    for table, columns in (("feeds", ("fetched_url", "moved_to", "last_error")),
+                           ("fetch_log", ("url", "error"))):
+        for row in db.execute(f"SELECT id, {', '.join(columns)} FROM {table}").fetchall():
+            scrubbed = [scrub(value) for value in row[1:]]
+            if scrubbed != list(row[1:]):
+                db.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in columns)}"
+                           " WHERE id = ?", (*scrubbed, row[0]))
+    for row in db.execute(
+        "SELECT id, entry_id, link, title, author, published, updated, content, thumbnail"
+        " FROM entries").fetchall():
+        link, content, thumbnail = scrub(row[2]), scrub(row[7]), scrub(row[8])
+        if (link, content, thumbnail) == (row[2], row[7], row[8]):
+            continue
+        entry = Entry(id=row[1], link=link, title=row[3], author=row[4],
+                      published=_dt(row[5]), updated=_dt(row[6]), content=content or "",
+                      thumbnail=thumbnail)
+        (revision,) = db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'"
+            " RETURNING value").fetchone()
+        db.execute("UPDATE entries SET link = ?, content = ?, thumbnail = ?, digest = ?,"
+                   " revision = ? WHERE id = ?",
+                   (link, content, thumbnail, _digest(entry), int(revision), row[0]))
+    return True
+
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], bool], ...] = (
     # 1: the first schema
     """
     CREATE TABLE feeds (
@@ -125,6 +176,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN ttl_minutes INTEGER;
     ALTER TABLE feeds ADD COLUMN max_age REAL;
     """,
+    # 5: no RSSHub access key in anything kept
+    _forget_access_keys,
 )
 
 INSTANCE_FAILURES = 3  # runs in a row in which an instance never answered ...
@@ -245,12 +298,19 @@ class SQLiteStore:
             raise StoreError(
                 f"{self.path} was written by a newer newsstand (schema {version}); upgrade"
             )
+        rewrite = False  # a migration removed what must leave no trace in the file
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self._transaction():
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                if callable(script):
+                    rewrite |= script(self._db)
+                else:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
+        if rewrite:  # old page images stay in free pages and the WAL until rewritten
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _transaction(self):
         return _Transaction(self._db)
