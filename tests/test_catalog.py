@@ -21,7 +21,8 @@ from newsstand.sources.catalog import (
     routes_by_category,
 )
 from newsstand.sources.routes import find_route, resolve, sync_docs
-from newsstand.store import MIGRATIONS, open_store
+from newsstand.store import open_store
+from newsstand.store.migrations import MIGRATIONS
 
 ACCEPTANCE = ("金融", "新浪财经", "新浪财经－国內")
 
@@ -176,5 +177,5 @@ def test_a_store_from_before_the_catalog_is_upgraded_keeping_its_history(tmp_pat
     conn.close()
     with open_store(str(db)) as store:
         assert store.search_routes(["anything"]) == []
-        assert [row["key"] for row in store.feed_health()] == ["k"]
+        assert [record.key for record in store.feed_records()] == ["k"]
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

@@ -64,7 +64,7 @@ def test_an_empty_file_gives_every_default(here: Path) -> None:
     assert config.site.tz == zoneinfo.ZoneInfo("UTC")
     assert config.rsshub == RSSHubConfig(instances=("https://rsshub.app",), access_key=None)
     assert config.store == StoreConfig(url=f"sqlite:///{here}/.newsstand/newsstand.db")
-    assert config.store.sqlite_path == here / ".newsstand" / "newsstand.db"
+    assert config.state.db == here / ".newsstand" / "newsstand.db"
     assert config.fetch == FetchConfig()
     assert config.fetch.user_agent == f"newsstand/{__version__} (+https://github.com/newsstand)"
     assert config.fetch.max_bytes == 10 * 1024 * 1024
@@ -202,7 +202,7 @@ def test_relative_store_paths_start_at_the_config_folder(
     root = tmp_path / "site"
     config = parse_config(f'[store]\nurl = "{url}"\n', root / CONFIG_NAME)
     expected = (root / file).resolve()
-    assert config.store.sqlite_path == expected
+    assert config.state.db == expected
     assert config.store.url == f"sqlite:///{expected}"
 
 
@@ -210,7 +210,7 @@ def test_absolute_store_paths_are_kept(tmp_path: Path) -> None:
     db = tmp_path / "abs" / "news.db"
     for url in (str(db), f"sqlite:///{db}"):
         config = parse_config(f'[store]\nurl = "{url}"\n', tmp_path / "x" / CONFIG_NAME)
-        assert config.store.sqlite_path == db
+        assert config.state.db == db
 
 
 def test_relative_paths_do_not_depend_on_the_current_folder(
@@ -225,7 +225,7 @@ def test_relative_paths_do_not_depend_on_the_current_folder(
     config = load_config(Path("../portal") / CONFIG_NAME)
     assert config.root == root
     assert config.hexo.dir == root / "hexo" / "source" / "_posts"
-    assert config.store.sqlite_path == root / ".newsstand" / "newsstand.db"
+    assert config.state.db == root / ".newsstand" / "newsstand.db"
 
 
 # --------------------------------------------------------------------------- starter config

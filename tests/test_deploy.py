@@ -17,7 +17,7 @@ from helpers import rss, write_config
 
 from newsstand.config import derived_cname, load_config
 from newsstand.demo.server import FeedServer, Resource
-from newsstand.publish import storesync
+from newsstand.deploy import store as storesync
 
 SECRET = "tok-5f1d0c9e-UNIQUE-never-shown-7a3b"
 

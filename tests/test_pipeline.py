@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers import rss
 
-from newsstand import pipeline
+from newsstand import pipeline, workers
 from newsstand.demo.server import Resource
 
 
@@ -139,7 +139,7 @@ def test_unchanged_feeds_without_validators_change_nothing(server, make_config) 
     # No ETag/Last-Modified: every run gets the whole body again (parsed in fresh worker
     # processes, as there are enough feeds), and must still find nothing new.
     feeds = []
-    for n in range(pipeline.POOL_THRESHOLD + 1):
+    for n in range(workers.POOL_THRESHOLD + 1):
         server.routes[f"/f{n}"] = Resource(rss(items(2, start=n * 10)), etag="")
         feeds.append({"url": server.url(f"/f{n}"), "category": "c", "source": f"s{n}"})
     config = make_config(feeds)

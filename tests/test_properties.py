@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from test_faults_content import assert_safe
 
 from newsstand.clean import clean_html
+from newsstand.gather import process
 from newsstand.model import Entry, Feed, Fetched, Item
 from newsstand.parse import ParseError
-from newsstand.pipeline import process
 from newsstand.publish.hexo import HexoPublisher, display_title
 
 FEED = Feed(key="k", route=None, url="https://example.com/feed", category="c", source="s",

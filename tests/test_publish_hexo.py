@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsstand.files import safe_segment
 from newsstand.model import Entry, Item
-from newsstand.publish.files import safe_segment
 from newsstand.publish.hexo import HexoPublisher, post_body, render_post
 from newsstand.store import entry_uid
 

@@ -262,7 +262,7 @@ def test_future_dates_never_sort_above_the_present(server, make_config) -> None:
     home = (config.site_output.dir / "index.html").read_text("utf-8")
     assert re.findall(r">Item (\d)</a></h2>", home) == ["3", "1", "2"]
     assert "2099" not in home  # shown, like in the posts, at the time it was first seen
-    db = sqlite3.connect(config.store.sqlite_path)  # but kept as the feed gave it
+    db = sqlite3.connect(config.state.db)  # but kept as the feed gave it
     assert db.execute("SELECT COUNT(*) FROM entries WHERE published LIKE '2099%'"
                       ).fetchone()[0] == 1
     db.close()

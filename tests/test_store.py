@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from newsstand.model import Entry, Feed, Fetched, Outcome
-from newsstand.store import MIGRATIONS, StoreBusy, StoreError, open_store
+from newsstand.store import StoreBusy, StoreError, open_store
+from newsstand.store.migrations import MIGRATIONS
 
 FEED = Feed(key="/f", route="/f", url=None, category="c", source="s", channel="ch")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -56,9 +57,9 @@ def test_failure_keeps_entries(store) -> None:
     failed = Fetched(feed_key="/f", url="http://x/f", status=500, error="HTTP 500")
     record(store, FEED, failed, None)
     assert [i.entry.id for i in store.items()] == ["id1"]
-    (health,) = store.feed_health()
-    assert health["consecutive_failures"] == 1 and health["last_error"] == "HTTP 500"
-    assert health["entries"] == 1
+    (health,) = store.feed_records()
+    assert health.failures == 1 and health.last_error == "HTTP 500"
+    assert health.entries == 1
 
 
 def test_retention(store) -> None:

@@ -156,7 +156,7 @@ def test_a_failing_cycle_is_reported_and_the_next_one_comes(server: FeedServer,
 
 
 def test_without_every_it_sleeps_until_the_next_feed_is_due() -> None:
-    from newsstand.pipeline import RunSummary
+    from newsstand.report import RunSummary
     from newsstand.watch import MAX_PAUSE, MIN_PAUSE, _next_start
 
     now = datetime(2026, 11, 27, 8, 0)

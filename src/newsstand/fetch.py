@@ -10,20 +10,19 @@ size cap below is measured on the decoded body.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import random
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from .config import FetchConfig, RSSHubConfig
 from .model import Feed, Fetched
-from .rsshub import ACCESS_PARAMS, public_url, secret_forms, secrets_in
+from .rsshub import ACCESS_PARAMS, public_url, route_path, secret_forms, secrets_in
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
@@ -80,50 +79,15 @@ class _Redact:
         return text
 
 
-def rsshub_path(feed: Feed, rsshub: RSSHubConfig) -> str:
-    """The feed's route with its query: the route's own, its ``rsshub_params``, then RSSHub's
-    access parameter (``key=`` the access key, or ``code=`` the MD5 of path and key, which
-    works for this route only and so does not give the key away)."""
-    assert feed.route is not None
-    path, _, query = feed.route.partition("?")
-    # RSSHub hashes the path as it receives it: percent-encoded (as aiohttp sends it)
-    path = quote(path, safe="/:@!$&'()*+,;=-._~%")
-    pairs = parse_qsl(query, keep_blank_values=True) + list(feed.rsshub_params)
-    if rsshub.access_key:
-        if rsshub.access == "code":
-            code = hashlib.md5((path + rsshub.access_key).encode("utf-8")).hexdigest()
-            pairs.append(("code", code))
-        else:
-            pairs.append(("key", rsshub.access_key))
-    return path + ("?" + urlencode(pairs) if pairs else "")
-
-
 def feed_urls(feed: Feed, rsshub: RSSHubConfig,
               instances: Sequence[str] | None = None) -> tuple[str, ...]:
     """The URLs that serve ``feed``: its URL, or its route on every RSSHub instance in order
     (``instances``: the configured ones in the order to try them)."""
     if feed.url:
         return (feed.url,)
-    route = rsshub_path(feed, rsshub)
+    assert feed.route is not None
+    route = route_path(feed.route, feed.rsshub_params, rsshub.access_key, rsshub.access)
     return tuple(instance + route for instance in (instances or rsshub.instances))
-
-
-def instance_order(instances: Sequence[str], demoted: Collection[str]) -> tuple[str, ...]:
-    """The instances to try, in the configured order but with the ``demoted`` ones last."""
-    return (tuple(i for i in instances if i not in demoted)
-            + tuple(i for i in instances if i in demoted))
-
-
-def instance_answers(instances: Sequence[str],
-                     tried: Iterable[tuple[str, bool]]) -> dict[str, bool]:
-    """Per instance asked in these attempts (``Fetched.tried``): whether it ever answered."""
-    answered: dict[str, bool] = {}
-    for url, ok in tried:
-        # the longest match: one instance may sit under another's path
-        instance = max((i for i in instances if url.startswith(i + "/")), key=len, default=None)
-        if instance is not None:
-            answered[instance] = answered.get(instance, False) or ok
-    return answered
 
 
 class _Failure(Exception):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from . import schedule
 from .config import Config
-from .store import StoreError, open_store, sqlite_path
+from .model import FeedRecord, FeedState
+from .store import StoreError, open_store
 
 # the order of the table: the sickest first
 STATES = ("gone", "failing", "never fetched", "disabled", "ok")
@@ -72,46 +72,50 @@ class HealthReport:
         }
 
 
-def _state(row: dict[str, Any] | None, enabled: bool) -> str:
+def _state(record: FeedRecord | None, enabled: bool) -> str:
     if not enabled:
         return "disabled"
-    if row is None or row["last_attempt"] is None:
+    if record is None or record.last_attempt is None:
         return "never fetched"
-    if row["gone_since"]:
+    if record.gone_since:
         return "gone"
-    return "failing" if row["consecutive_failures"] else "ok"
+    return "failing" if record.failures else "ok"
 
 
-def feed_health(config: Config) -> HealthReport:
+def feed_health(config: Config, *, missing_ok: bool = False) -> HealthReport:
     """The health of every configured feed, sick feeds first.
 
-    Raises StoreError when there is no store yet (nothing has run) or it is unusable.
+    Raises StoreError when the store is unusable, or when there is none yet (nothing has
+    run) unless ``missing_ok`` (every feed then "never fetched").
     """
-    path = sqlite_path(config.store.url)
-    if not path.exists():
-        raise StoreError(f"no store at {path} yet: run `newsstand run` first")
-    with open_store(config.store.url, lock=False) as store:
-        rows = {row["key"]: row for row in store.feed_health()}
-        states = store.states()
+    records: dict[str, FeedRecord] = {}
+    states: dict[str, FeedState] = {}
+    if config.state.db.exists():
+        with open_store(config.store.url, lock=False) as store:
+            records = {record.key: record for record in store.feed_records()}
+            states = store.states()
+    elif not missing_ok:
+        raise StoreError(f"no store at {config.state.db} yet: run `newsstand run` first")
     plan = schedule.plan(config.enabled_feeds, states, config.fetch, datetime.now(UTC))
     next_fetch = {feed.key: when.isoformat() for feed, when in plan.waiting}
     next_fetch.update((r.feed_key, r.next_due) for r in plan.skipped if r.next_due)
     feeds = []
     for feed in config.feeds:
-        row: dict[str, Any] = rows.get(feed.key) or {}
-        state = _state(row or None, feed.enabled)
+        record = records.get(feed.key)
+        state = _state(record, feed.enabled)
         sick = state in ("gone", "failing")
         when = next_fetch.get(feed.key)
         every = schedule.interval(feed, config.fetch, states.get(feed.key))
         feeds.append(FeedHealth(
             feed=feed.key, category=feed.category, source=feed.source, channel=feed.channel,
-            state=state, failures=row.get("consecutive_failures") or 0,
-            last_attempt=row.get("last_attempt"), last_success=row.get("last_success"),
-            http_status=row.get("last_status"),
-            last_error=row.get("last_error") if sick else None,
-            entries=row.get("entries") or 0,
-            next_due=row.get("next_due") if state == "failing" else None,
-            moved_to=row.get("moved_to"),
+            state=state, failures=record.failures if record else 0,
+            last_attempt=record and record.last_attempt,
+            last_success=record and record.last_success,
+            http_status=record and record.last_status,
+            last_error=record.last_error if record and sick else None,
+            entries=record.entries if record else 0,
+            next_due=record.next_due if record and state == "failing" else None,
+            moved_to=record and record.moved_to,
             interval_minutes=round(every.total_seconds() / 60, 1) if feed.enabled else None,
             next_fetch=when if feed.enabled and state != "gone" else None,
         ))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +167,57 @@ class FeedReport:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     skipped: bool = False  # not fetched this run: gone, or backing off (``error`` says why)
     next_due: str | None = None  # when a failing feed is tried again (ISO, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What storing one fetch changed."""
+
+    new: int = 0
+    updated: int = 0
+    uids: tuple[str, ...] = ()  # the entries written
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the store knows of a feed before fetching it: what the schedule plans with."""
+
+    next_due: datetime | None = None  # a failing feed rests until then
+    gone_since: datetime | None = None  # the server said 410 Gone: not fetched any more
+    moved_to: str | None = None  # a permanent redirect's target: fetched from there
+    failures: int = 0  # consecutive failures
+    last_error: str | None = None
+    last_success: datetime | None = None  # when it last answered
+    ttl_minutes: int | None = None  # the feed's own refresh hint (<ttl>, sy:updatePeriod)
+    max_age: float | None = None  # seconds its last answer may be cached (Cache-Control)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRecord:
+    """One feed as the store keeps it: its place, how its fetches went, what it holds."""
+
+    key: str
+    category: str
+    source: str
+    channel: str
+    last_attempt: str | None  # ISO, UTC
+    last_success: str | None  # ISO, UTC
+    last_status: int | None  # HTTP status of the last attempt
+    last_error: str | None
+    failures: int  # in a row
+    next_due: str | None  # a failing feed rests until then (ISO, UTC)
+    gone_since: str | None  # 410 Gone since then (ISO, UTC)
+    moved_to: str | None  # a permanent redirect's target
+    entries: int  # stored
+
+
+class IndexRow(NamedTuple):
+    """One stored entry as the site build plans with it (a tuple: there are 100,000s)."""
+
+    id: int  # storage order
+    uid: str
+    revision: int
+    at: str  # sort time, UTC ISO text (a future date: when first seen)
+    category: str
+    source: str
+    channel: str

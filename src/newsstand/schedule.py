@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .config import FetchConfig, HealthConfig
-from .model import Feed, FeedReport
-from .store import FeedState
+from .model import Feed, FeedReport, FeedState
 
 EARLY = 0.1  # share of its interval by which a feed may be fetched ahead of time
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .config import Config, ConfigError
-from .pipeline import Clock, Interrupted, RunSummary, run, utcnow
+from .control import Clock, Interrupted, utcnow
+from .pipeline import run
+from .report import RunSummary
 from .store import StoreBusy
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ def watch(
         except StoreBusy as exc:
             error = f"skipped: {exc}"
         except Exception as exc:  # a cycle may fail; the loop goes on
-            log.exception("cycle %d failed", number)
+            log.warning("cycle %d failed", number, exc_info=True)  # the cycle line says so
             error = f"failed: {exc}"
         last = stop.is_set() or (cycles is not None and number >= cycles)
         cycle = Cycle(number, started, summary, error,

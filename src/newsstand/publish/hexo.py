@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from ..files import digest, read_if_exists, remove_own, safe_segment, write_atomic
 from ..model import Item, Output, Post
-from .files import digest, read_if_exists, remove_own, safe_segment, write_atomic
 
 TARGET = "hexo"
 # errors that every further post would hit too: stop at the first

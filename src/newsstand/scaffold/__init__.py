@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .. import __version__
-from ..publish.files import write_atomic
+from ..files import write_atomic
 
 WORKFLOW = Path(".github") / "workflows" / "newsstand.yml"
 

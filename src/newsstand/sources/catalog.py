@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -359,10 +359,3 @@ def parse_namespace_api(data: Any, origin: str = "") -> list[Route]:
         raise CatalogError(f"{origin}: no routes in the answer; is this RSSHub's /api/namespace?")
     return routes
 
-
-def routes_by_category(routes: Iterable[Route]) -> dict[str, int]:
-    """Route count per category."""
-    counts: dict[str, int] = {}
-    for route in routes:
-        counts[route.category] = counts.get(route.category, 0) + 1
-    return counts

@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from lxml import etree
 
-from ..config import RSSHUB_PARAMS
 from ..model import Feed
+from ..rsshub import PARAMS as RSSHUB_PARAMS
 
 __all__ = ["ImportPlan", "OPMLError", "OutlineFeed", "export_opml", "plan_import", "read_opml",
            "route_of"]

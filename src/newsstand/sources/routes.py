@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..config import FetchConfig, normalize_route
+from ..config import FetchConfig
 from ..fetch import Fetcher, Request
 from ..model import Route
+from ..rsshub import normalize_route
 from ..store import Store
 from .catalog import (
     CatalogError,

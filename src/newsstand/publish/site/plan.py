@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from urllib.parse import quote
 
-from ...store import IndexRow
-from ..files import safe_segment
+from ...files import safe_segment
+from ...model import IndexRow
 
 FEED_SIZE = 50  # entries in each of the site's own feeds
 SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
@@ -130,10 +130,10 @@ class Plan:
         self.opml = opml
         self.theme = theme
         self.rows = rows
-        self.local = [datetime.fromisoformat(row[3]).astimezone(tz) for row in rows]
-        self.entry_paths = [self.links.entry(row[1], at) for row, at in zip(rows, self.local,
+        self.local = [datetime.fromisoformat(row.at).astimezone(tz) for row in rows]
+        self.entry_paths = [self.links.entry(row.uid, at) for row, at in zip(rows, self.local,
                                                                            strict=True)]
-        self.path_of = {row[1]: path for row, path in zip(rows, self.entry_paths, strict=True)}
+        self.path_of = {row.uid: path for row, path in zip(rows, self.entry_paths, strict=True)}
         self.nav = self._nav()
         # What every page depends on: when it changes, every page is rendered again, so
         # the pages' own keys leave it out.
@@ -142,7 +142,7 @@ class Plan:
     # -- the tree of places -------------------------------------------------------
 
     def _nav(self) -> list[tuple[str, str]]:
-        names = sorted({row[4] for row in self.rows})
+        names = sorted({row.category for row in self.rows})
         return [(name, self.links.href(self.links.place(name) + "/index.html")) for name in names]
 
     def _lists(self) -> list[_List]:
@@ -153,7 +153,7 @@ class Plan:
         months: dict[str, _List] = {}
         days: dict[str, _List] = {}
         for index, row in enumerate(self.rows):
-            uid, revision = row[1], row[2]
+            uid, revision = row.uid, row.revision
             home.uids.append(uid)
             home.revisions.append(revision)
             names = row[4:7]
@@ -260,7 +260,7 @@ class Plan:
         links = self.links
         crumbs: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         for index, row in enumerate(self.rows):
-            uid, revision, names = row[1], row[2], row[4:7]
+            uid, revision, names = row.uid, row.revision, row[4:7]
             if names not in crumbs:
                 crumbs[names] = [(n, links.href(links.place(*names[: i + 1]) + "/index.html"))
                                  for i, n in enumerate(names)]
@@ -300,10 +300,10 @@ class Plan:
         """Entries grouped by storage order: new entries land in the newest bundles."""
         groups: dict[int, list[int]] = defaultdict(list)
         for index, row in enumerate(self.rows):
-            groups[row[0] // SEARCH_CHUNK].append(index)
+            groups[row.id // SEARCH_CHUNK].append(index)
         return [
             SearchChunk(number, tuple(self.entry_paths[i] for i in indexes),
-                        _key(self.theme, [(self.rows[i][1], self.rows[i][2], self.entry_paths[i])
-                                          for i in indexes]))
+                        _key(self.theme, [(self.rows[i].uid, self.rows[i].revision,
+                                           self.entry_paths[i]) for i in indexes]))
             for number, indexes in sorted(groups.items())
         ]

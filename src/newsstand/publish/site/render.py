@@ -23,10 +23,9 @@ import jinja2
 import markupsafe
 
 from ...clean import clean_html
+from ...files import write_fd
 from ...model import Item
 from ...store import open_store
-from ...workers import watch_parent
-from ..files import write_fd
 from .errors import SiteError
 from .plan import Links, Page, Settings
 
@@ -218,18 +217,16 @@ class Renderer:
         write_fd(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), data)
 
 
-# -- worker processes ---------------------------------------------------------------------
+# -- in worker processes -----------------------------------------------------------------
 
-_worker: Renderer | None = None
-
-
-def start_worker(parent: int, *args: object) -> None:
-    """A render worker's initializer: ``parent`` is the pid of the build that started it."""
-    global _worker
-    watch_parent(parent)
-    _worker = Renderer(*args)  # type: ignore[arg-type]
+_renderer: tuple[tuple[object, ...], Renderer] | None = None  # this worker's, for one build
 
 
-def render_in_worker(pages: list[Page]) -> list[tuple[str, int]]:
-    assert _worker is not None
-    return _worker.render(pages)
+def render_batch(args: tuple[object, ...], pages: list[Page]) -> list[tuple[str, int]]:
+    """Render ``pages`` in a worker, with a Renderer of ``args`` kept for the next batch."""
+    global _renderer
+    if _renderer is None or _renderer[0] != args:
+        if _renderer is not None:
+            _renderer[1].close()
+        _renderer = (args, Renderer(*args))  # type: ignore[arg-type]
+    return _renderer[1].render(pages)

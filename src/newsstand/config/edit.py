@@ -15,8 +15,9 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from ..config import Config, ConfigError, normalize_route, parse_config
-from ..publish.files import write_atomic
+from ..files import write_atomic
+from ..rsshub import normalize_route
+from . import Config, ConfigError, parse_config
 
 # the order keys are written in, as the starter config shows them
 KEY_ORDER = ("route", "url", "category", "source", "channel", "limit", "include", "exclude",

@@ -21,17 +21,17 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import tempfile
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, locks
 from ..config import Config
-from ..store import MIGRATIONS, open_store, sqlite_path, take_lock
-from .deploy import Branch, DeployError, GitFailed, NotConfigured, Refused, Remote, cache_root
+from ..store import open_store
+from ..store.sqlite import check_file
+from .git import Branch, DeployError, GitFailed, NotConfigured, Refused, Remote, cache_root
 
 PART_SIZE = 40 * 1024 * 1024  # bytes of gzip per part: under GitHub's 50 MB warning
 FORMAT = 1
@@ -137,7 +137,7 @@ def save(config: Config, *, repo: str | None = None, part_size: int = PART_SIZE,
          now: datetime | None = None) -> Saved:
     """Snapshot the store and make it the only commit of the store branch."""
     branch = _branch(config, repo)
-    db = sqlite_path(config.store.url)
+    db = config.state.db
     if not db.is_file():
         raise DeployError(f"no store at {db} to save; run `newsstand run` first")
     when = now or datetime.now(UTC)
@@ -245,7 +245,7 @@ def _gzip_parts(source: Path, folder: Path, part_size: int) -> list[Path]:
 def restore(config: Config, *, repo: str | None = None, force: bool = False) -> Restored:
     """Bring the saved store back into place; remember which snapshot it was."""
     branch = _branch(config, repo)
-    db = sqlite_path(config.store.url)
+    db = config.state.db
     if db.exists() and not force:
         raise StoreExists(f"{db} already exists and restoring would replace it; move it away,"
                           " or use --force")
@@ -265,7 +265,12 @@ def restore(config: Config, *, repo: str | None = None, force: bool = False) -> 
         try:
             size = _unpack(target, tip, parts, meta.get("sha256"), tmp)
             _check(tmp, f"{target.remote.shown} {target.branch} {tip[:7]}")
-            lock = take_lock(db)  # no run uses the store while it is replaced
+            try:  # no run uses the store while it is replaced
+                lock = locks.take(config.state.store_lock,
+                                  f"another newsstand process is using {db}; wait for it to"
+                                  " finish")
+            except locks.Busy as exc:
+                raise DeployError(str(exc)) from None
             try:
                 for suffix in ("-wal", "-shm"):  # an old log must not be replayed onto it
                     db.with_name(db.name + suffix).unlink(missing_ok=True)
@@ -313,18 +318,6 @@ def _unpack(target: Branch, commit: str, parts: list[str], digest: object, out: 
 
 
 def _check(path: Path, where: str) -> None:
-    try:
-        conn = sqlite3.connect(path)
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            conn.execute("PRAGMA journal_mode = DELETE")  # leave no -wal beside it
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise DeployError(f"{where}: the saved store is not a usable database ({exc})") from None
-    if ok != "ok":
-        raise DeployError(f"{where}: the saved store fails its integrity check ({ok})")
-    if version > len(MIGRATIONS):
-        raise DeployError(f"{where}: the saved store was written by a newer newsstand"
-                          f" (schema {version}); upgrade newsstand")
+    problem = check_file(path)
+    if problem is not None:
+        raise DeployError(f"{where}: the saved store is not one to restore: {problem}")

@@ -1,39 +1,25 @@
-"""`newsstand deploy`: the built site (and the Hexo posts) pushed to a branch of a git
-repository, with the git command line.
+"""git plumbing for deploys: a remote reached with a token that never touches disk, and a
+branch kept in a bare cache repository with a persistent index.
 
-Built for a site of 1.5 GB in 230,000 files, so the site is never copied into a work
-tree. Each target (repository + branch) has a cache repository of its own under the
-store's folder (``.newsstand/deploy/<key>.git``, bare) and a persistent index file in
-it. A deploy fetches the branch's tip, stages the site folder with ``git add -A`` using
-that folder as the work tree (the index remembers every file's stat data, so only
-changed files are read: the site builder re-links unchanged files, which changes their
-ctime only, hence ``core.trustctime=false``), adds ``.nojekyll`` and ``CNAME`` as blobs
-(never written into the site), writes the tree, and commits and pushes only when that
-tree differs from the tip's. A token for an https remote reaches git only through the
-child process's environment (``GIT_CONFIG_*`` -> ``http.extraHeader``): never in an
-argument, a URL, a config file, the log or a message.
+A token for an https remote reaches git only through the child process's environment
+(``GIT_CONFIG_*`` -> ``http.extraHeader``): never in an argument, a URL, a config file,
+the log or a message.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import logging
 import os
 import re
 import subprocess
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
+from .. import locks
 from ..config import Config, is_git_url
-from ..store import StoreBusy, sqlite_path, take_lock
-from .site import site_lock
-from .site.errors import SiteBusy
-from .site.tree import MANIFEST
 
 log = logging.getLogger("newsstand.deploy")
 
@@ -60,27 +46,6 @@ class GitFailed(DeployError):
     def __init__(self, line: str, detail: str) -> None:
         super().__init__(line)
         self.detail = detail
-
-
-@dataclass(frozen=True, slots=True)
-class Pushed:
-    """What one target's deploy did."""
-
-    target: str  # "site", "hexo" or "store"
-    repo: str  # redacted: no password or token
-    branch: str
-    commit: str | None  # None: nothing changed, no commit
-    changed: int = 0  # files changed by the commit
-
-    def line(self) -> str:
-        where = f"{self.target} → {self.repo} {self.branch}"
-        if self.commit is None:
-            return f"{where}: nothing changed, no commit"
-        return f"{where}: committed {self.commit[:7]} ({self.changed} files changed)"
-
-    def to_json(self) -> dict[str, object]:
-        return {"target": self.target, "repo": self.repo, "branch": self.branch,
-                "commit": self.commit, "files_changed": self.changed}
 
 
 # --------------------------------------------------------------------------- git itself
@@ -185,7 +150,7 @@ def _explain(exc: GitFailed, remote: Remote, branch: str, token_env: str) -> Dep
 
 
 def cache_root(config: Config) -> Path:
-    return sqlite_path(config.store.url).parent / "deploy"
+    return config.state.deploy_caches
 
 
 class Branch:
@@ -207,13 +172,12 @@ class Branch:
 
     def __enter__(self) -> Branch:
         self.git_dir.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.git_dir.with_suffix(".lock"), "a+")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise DeployError(f"another newsstand deploy is using {self.git_dir}; wait for it"
-                              " to finish") from None
+            handle = locks.take(self.git_dir.with_suffix(".lock"),
+                                f"another newsstand deploy is using {self.git_dir}; wait for"
+                                " it to finish")
+        except locks.Busy as exc:
+            raise DeployError(str(exc)) from None
         self._lock = handle
         try:
             self._init()
@@ -323,112 +287,6 @@ class Branch:
         except GitFailed as exc:
             raise _explain(exc, self.remote, self.branch, self.token_env) from None
         self.set_ref(TIP, sha)
-
-
-# --------------------------------------------------------------------------- deploy
-
-
-def deploy(config: Config, *, repo: str | None = None, branch: str | None = None,
-           now: datetime | None = None) -> list[Pushed]:
-    """Push the site (and the Hexo posts, with [deploy.hexo]) to the configured branches."""
-    settings = config.deploy
-    repo = repo or settings.repo
-    if repo is None:
-        raise NotConfigured(f"nothing to deploy to: set [deploy] repo in {config.path}"
-                            " (or give --repo)")
-    token = os.environ.get(settings.token_env) or None
-    when = now or datetime.now(UTC)
-    message = settings.message.format(time=when.strftime("%Y-%m-%d %H:%M UTC"))
-    targets: list[Pushed] = []
-    if config.site_output.enabled:
-        site = config.site_output.dir
-        if not site.is_dir():
-            raise DeployError(f"no site in {site} to deploy; run `newsstand build` first")
-        extra = {".nojekyll": b""}
-        if settings.cname:
-            extra["CNAME"] = settings.cname.encode() + b"\n"
-        excludes = (f"/{MANIFEST}", f"/.{site.name}.*", ".*.tmp")
-        remote = Remote(repo, token)
-        with Branch(remote, branch or settings.branch, cache_root(config), "site",
-                    settings.token_env, excludes) as target:
-            targets.append(_deploy_folder(target, site, extra, "site", message,
-                                          settings.author, settings.force, when,
-                                          lock=lambda: _locked_site(site)))
-    if settings.hexo is not None and config.hexo.enabled:
-        hexo = settings.hexo
-        posts = config.hexo.dir
-        posts.mkdir(parents=True, exist_ok=True)
-        remote = Remote(hexo.repo or repo, token)
-        with Branch(remote, hexo.branch, cache_root(config), "hexo", settings.token_env,
-                    (".*.tmp",)) as target:
-            targets.append(_deploy_folder(target, posts, {}, "hexo", message, settings.author,
-                                          settings.force, when, path=hexo.path,
-                                          lock=lambda: _locked_store(config)))
-    if not targets:
-        raise NotConfigured("nothing to deploy: [output.site] is disabled and there is no"
-                            " [deploy.hexo]")
-    return targets
-
-
-@contextlib.contextmanager
-def _locked_site(site: Path) -> Iterator[None]:
-    try:
-        lock = site_lock(site)
-        lock.__enter__()
-    except SiteBusy:
-        raise DeployError(f"{site} is being built by another newsstand process; deploy"
-                          " after it finishes") from None
-    try:
-        yield
-    finally:
-        lock.__exit__()
-
-
-@contextlib.contextmanager
-def _locked_store(config: Config) -> Iterator[None]:
-    """The posts are written by a run holding the store's lock: hold it while reading them."""
-    db = sqlite_path(config.store.url)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        handle = take_lock(db)
-    except StoreBusy:
-        raise DeployError(f"a newsstand run is writing the posts (it holds {db}); deploy"
-                          " after it finishes") from None
-    try:
-        yield
-    finally:
-        handle.close()
-
-
-def _deploy_folder(target: Branch, folder: Path, extra: Mapping[str, bytes], name: str,
-                   message: str, author: str, force: bool, when: datetime, *,
-                   lock: object, path: str | None = None) -> Pushed:
-    last = target.ref(DEPLOYED)
-    tip = target.fetch(shallow=last is None)
-    with lock():  # type: ignore[operator]
-        own = target.stage(folder, extra)
-    tip_tree = target.tree_of(tip) if tip else None
-    tree = own
-    if path is not None:  # the posts go into the branch's own tree at ``path``
-        tree = graft(target, tip_tree, path.split("/"), own)
-    shown = Pushed(name, target.remote.shown, target.branch, None)
-    if tree == tip_tree:
-        target.set_ref(DEPLOYED, tip)
-        return shown
-    parent, lease = tip, None
-    if last and tip and tip != last and not target.is_ancestor(last, tip):
-        if not force:
-            raise DeployError(
-                f"{target.remote.shown} {target.branch}: the branch was rewritten since the"
-                f" last deploy from here (it no longer holds {last[:7]}); nothing was pushed."
-                " Look at it, then set [deploy] force = true to overwrite it")
-        parent, lease = last, tip  # our own line of history replaces theirs
-        if path is not None:
-            tree = graft(target, target.tree_of(last), path.split("/"), own)
-    sha = target.commit(tree, parent, message, author, when)
-    target.push(sha, lease=lease)
-    target.set_ref(DEPLOYED, sha)
-    return Pushed(name, target.remote.shown, target.branch, sha, target.changed(tip_tree, tree))
 
 
 def graft(target: Branch, base: str | None, parts: list[str], subtree: str) -> str:

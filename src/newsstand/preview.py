@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from ...config import Config
-from ...store import sqlite_path
+from .config import Config
 
 log = logging.getLogger("newsstand.serve")
 
@@ -60,7 +59,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
 def inputs_mark(config: Config) -> tuple[float, ...]:
     """Changes when the store or a template changes (modification times)."""
-    db = sqlite_path(config.store.url)
+    db = config.state.db
     paths = [db, db.with_name(db.name + "-wal")]
     theme = config.site_output.theme_dir
     if theme and theme.is_dir():

@@ -1,0 +1,34 @@
+"""The command line: commands, options, progress and exit codes — nothing else.
+
+One module per area (``jobs``, ``status``, ``sources``, ``deploy``, ``init``); each
+command is a few lines over a library call, importing what it needs when it runs, so
+``newsstand --help`` loads no fetching, parsing or rendering code. ``common`` holds the
+shared options and the one-line failure; ``output`` how results are shown.
+
+Exit codes: 0 the run completed (failed feeds are reported, not fatal); 1 the run could
+not complete; 2 usage or configuration error; 128 + signal when stopped by one.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from . import deploy, init, jobs, sources, status
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsstand")
+def main() -> None:
+    """newsstand: RSSHub routes and feeds in, a news portal out.
+
+    Fetches every feed in newsstand.toml politely and concurrently, keeps their history
+    in a store, sanitises their HTML, and publishes Hexo posts and a static news site.
+    Start with `newsstand demo` (offline) or `newsstand init`.
+    """
+
+
+for command in (init.init, jobs.fetch, jobs.publish, jobs.run, jobs.watch, jobs.build,
+                jobs.serve, jobs.demo, status.status, deploy.deploy, deploy.store,
+                sources.routes, sources.feeds, sources.migrate_rsshub_page):
+    main.add_command(command)

@@ -1,0 +1,5 @@
+"""``python -m newsstand.cli``: the command line."""
+
+from . import main
+
+main()

@@ -1,0 +1,334 @@
+"""Where feeds come from: the RSSHub route catalog (`routes`), the feeds of the config
+(`feeds`), OPML in and out, and migration from the reference script."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..model import Route
+from . import output
+from .common import Exit, common, fail, load
+
+
+def route_json(route: Route) -> dict[str, Any]:
+    return {"path": route.path, "example": route.example, "category": route.category,
+            "category_id": route.category_id, "source": route.source, "channel": route.channel,
+            "parameters": dict(route.parameters), "origin": route.origin, "line": route.line,
+            "format": route.format}
+
+
+def pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for value in values:
+        name, eq, given = value.partition("=")
+        if not eq or not name.strip():
+            fail(f"expected NAME=VALUE for {what}, got {value!r}", Exit.USAGE)
+        given = given.strip()
+        out[name.strip()] = int(given) if given.isdigit() and what == "--param" else given
+    return out
+
+
+@click.group()
+def routes() -> None:
+    """The RSSHub route catalog: sync it, search it, show a route."""
+
+
+@routes.command("sync")
+@click.option("--docs", "docs", type=click.Path(path_type=Path),
+              help="Read RSSHub's documentation markdown (a folder or a file).")
+@click.option("--instance", "instances", multiple=True,
+              help="Ask this RSSHub instance's /api/namespace (repeatable; default: the"
+                   " [rsshub] instances, in order).")
+@common
+def routes_sync(config_path: Path | None, as_json: bool, docs: Path | None,
+                instances: tuple[str, ...]) -> None:
+    """Refresh the route catalog from RSSHub's docs or from a running instance."""
+    from ..sources.catalog import CatalogError
+    from ..sources.routes import sync_docs, sync_instance
+    from ..store import open_store
+
+    config = load(config_path)
+    if docs is not None and instances:
+        fail("give --docs or --instance, not both", Exit.USAGE)
+    if docs is not None and not docs.exists():
+        fail(f"no such folder or file: {docs}", Exit.USAGE)
+    try:
+        with open_store(config.store.url) as store:
+            if docs is not None:
+                synced = sync_docs(store, docs)
+            else:
+                bad = [i for i in instances if not i.lower().startswith(("http://", "https://"))]
+                if bad:
+                    fail(f"--instance {bad[0]!r}: expected an http:// or https:// URL",
+                          Exit.USAGE)
+                chosen = tuple(i.rstrip("/") for i in instances) or config.rsshub.instances
+                synced = sync_instance(store, chosen, config.fetch)
+    except CatalogError as exc:
+        fail(str(exc), Exit.FAILED)
+    if as_json:
+        click.echo(json.dumps({"origin": synced.origin, "routes": synced.routes,
+                               "categories": synced.categories}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{synced.routes} routes from {synced.origin}")
+    for category, count in sorted(synced.categories.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {category}: {count}")
+
+
+@routes.command("search")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", default=50, show_default=True, help="Show at most this many routes.")
+@common
+def routes_search(config_path: Path | None, as_json: bool, words: tuple[str, ...],
+                  limit: int) -> None:
+    """Find routes whose category, source, channel or path hold every one of WORDS."""
+    from ..store import open_store
+
+    config = load(config_path)
+    with open_store(config.store.url, lock=False) as store:
+        found = store.search_routes(words, limit=limit)
+        empty = not found and not store.route_counts()
+    if as_json:
+        click.echo(json.dumps([route_json(r) for r in found], ensure_ascii=False, indent=2))
+        return
+    if empty:
+        fail("the route catalog is empty; run `newsstand routes sync` first", Exit.USAGE)
+    if not found:
+        click.echo(f"no route matches {' '.join(words)!r}", err=True)
+        return
+    output.table(["category", "source", "channel", "example", "path"],
+               [[r.category, r.source, r.channel or "", r.example or "", r.path] for r in found],
+               title=f"routes matching {' '.join(words)}")
+
+
+@routes.command("show")
+@click.argument("path")
+@common
+def routes_show(config_path: Path | None, as_json: bool, path: str) -> None:
+    """Everything the catalog knows about the route that serves PATH."""
+    from ..sources.routes import find_route
+    from ..store import open_store
+
+    config = load(config_path)
+    with open_store(config.store.url, lock=False) as store:
+        route = find_route(store, path)
+    if route is None:
+        fail(f"no route in the catalog serves {path}; try `newsstand routes search`",
+              Exit.USAGE)
+    if as_json:
+        click.echo(json.dumps(route_json(route), ensure_ascii=False, indent=2))
+        return
+    where = route.origin + (f":{route.line}" if route.line else "")
+    for name, value in (("path", route.path), ("example", route.example or ""),
+                        ("category", route.category), ("source", route.source),
+                        ("channel", route.channel or ""), ("from", f"{where} ({route.format})")):
+        click.echo(f"{name:<9} {value}")
+    for name, described in route.parameters:
+        click.echo(f"  :{name}  {described}")
+
+
+@click.group()
+def feeds() -> None:
+    """Add, list, remove, enable and disable feeds; OPML in and out."""
+
+
+@feeds.command("add")
+@click.argument("target")
+@click.argument("values", nargs=-1)
+@click.option("--category", help="File its items under this category.")
+@click.option("--source", help="... this source (the site).")
+@click.option("--channel", help="... this channel (default: the catalog's, else the source).")
+@click.option("--param", "params", multiple=True,
+              help="An RSSHub common parameter, NAME=VALUE (limit=20, mode=fulltext; repeatable).")
+@common
+def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tuple[str, ...],
+              category: str | None, source: str | None, channel: str | None,
+              params: tuple[str, ...]) -> None:
+    """Add a feed: an RSSHub path (filed from the catalog) or a web page / feed URL.
+
+    \b
+    newsstand feeds add /sina/finance
+    newsstand feeds add /xueqiu/user/:id id=8152922548
+    newsstand feeds add https://example.com/ --category Tech --source Example
+    """
+    from ..sources.add import AddError, add_feed
+
+    config = load(config_path)
+
+    def ask(question: str, default: str | None) -> str:
+        return str(click.prompt(question, default=default))
+
+    try:
+        added = add_feed(config, target, pairs(values, "route parameters"), category=category,
+                         source=source, channel=channel, params=pairs(params, "--param"),
+                         ask=ask if sys.stdin.isatty() else None)
+    except AddError as exc:
+        fail(str(exc), Exit.USAGE)
+    for note in added.notes:
+        if as_json and note.startswith("found"):
+            continue
+        click.echo(note, err=True)
+    if as_json:
+        shown = {k: v for k, v in added.feed.items() if v is not None}
+        click.echo(json.dumps({"added": shown}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"added {added.key} under {added.place}")
+
+
+@feeds.command("list")
+@common
+def feeds_list(config_path: Path | None, as_json: bool) -> None:
+    """The configured feeds, where they are filed, and how their last fetch went."""
+    from ..health import feed_health
+
+    config = load(config_path)
+    report = {f.feed: f for f in feed_health(config, missing_ok=True).feeds}
+    rows = []
+    for feed in config.feeds:
+        h = report[feed.key]
+        status = ("never fetched" if h.last_attempt is None else
+                  f"failed: {h.last_error}" if h.last_error else f"ok (HTTP {h.http_status})")
+        rows.append({"feed": feed.key, "category": feed.category, "source": feed.source,
+                     "channel": feed.channel, "enabled": feed.enabled,
+                     "last_attempt": h.last_attempt, "status": status, "entries": h.entries})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    output.table(["feed", "category", "source", "channel", "enabled", "last fetch", "entries"],
+                 [[r["feed"], r["category"], r["source"], r["channel"],
+                   "yes" if r["enabled"] else "no",
+                   f"{r['last_attempt'] or ''} {r['status']}".strip(), str(r["entries"])]
+                  for r in rows], title=f"feeds in {config.path.name}")
+
+
+def _edit_feed(config_path: Path | None, as_json: bool, key: str, action: str) -> None:
+    from ..config.edit import remove_feed, set_enabled
+
+    config = load(config_path)
+    try:
+        if action == "remove":
+            remove_feed(config.path, config, key)
+        else:
+            set_enabled(config.path, config, key, action == "enable")
+    except KeyError:
+        fail(f"no feed {key!r} in {config.path}; see `newsstand feeds list`", Exit.USAGE)
+    if as_json:
+        click.echo(json.dumps({action + "d": key}))
+    else:
+        click.echo(f"{action}d {key}")
+
+
+@feeds.command("remove")
+@click.argument("feed")
+@common
+def feeds_remove(config_path: Path | None, as_json: bool, feed: str) -> None:
+    """Remove FEED (its route or URL) from the config; stored items stay in the store."""
+    _edit_feed(config_path, as_json, feed, "remove")
+
+
+@feeds.command("enable")
+@click.argument("feed")
+@common
+def feeds_enable(config_path: Path | None, as_json: bool, feed: str) -> None:
+    """Fetch FEED again."""
+    _edit_feed(config_path, as_json, feed, "enable")
+
+
+@feeds.command("disable")
+@click.argument("feed")
+@common
+def feeds_disable(config_path: Path | None, as_json: bool, feed: str) -> None:
+    """Stop fetching FEED but keep it (and its posts)."""
+    _edit_feed(config_path, as_json, feed, "disable")
+
+
+@feeds.command("import-opml")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--category", "default_category", default="Uncategorized", show_default=True,
+              help="Category of feeds that sit in no folder.")
+@common
+def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
+                      default_category: str) -> None:
+    """Add the feeds of an OPML file (folders become category › source)."""
+    from ..config.edit import add_feeds, new_only
+    from ..sources.opml import OPMLError, plan_import, read_opml
+
+    config = load(config_path)
+    try:
+        outlines = read_opml(file.read_bytes())
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}", Exit.USAGE)
+    except OPMLError as exc:
+        fail(f"{file}: {exc}", Exit.USAGE)
+    plan = plan_import(outlines, config.rsshub.instances, default_category)
+    added, skipped = new_only(config, plan.feeds)
+    refused = plan.refused
+    if added:
+        add_feeds(config.path, added)
+    if as_json:
+        click.echo(json.dumps({"added": len(added), "skipped": skipped, "refused": refused},
+                              ensure_ascii=False))
+        return
+    click.echo(f"added {len(added)} feeds from {file}"
+               + (f"; {len(skipped)} already there" if skipped else ""))
+    for line in refused:
+        click.echo(f"skipped {line}", err=True)
+
+
+@feeds.command("export-opml")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write here (default: stdout).")
+@common
+def feeds_export_opml(config_path: Path | None, as_json: bool, output: Path | None) -> None:
+    """Write every feed as OPML (category › source folders; routes on the first instance)."""
+    from ..files import write_atomic
+    from ..sources.opml import export_opml
+
+    config = load(config_path)
+    data = export_opml(config.feeds, config.rsshub.instances[0], config.site.title)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_atomic(output, data)
+    click.echo(f"wrote {len(config.feeds)} feeds to {output}", err=True)
+
+
+@click.command("migrate-rsshub-page")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show the feeds; do not change the config.")
+@common
+def migrate_rsshub_page(config_path: Path | None, as_json: bool, directory: Path,
+                        dry_run: bool) -> None:
+    """Bring the feeds of a reference-script site (config.yml / temple/temple_config.yml
+    and user_config.yml in DIRECTORY) into newsstand.toml."""
+    from ..config.edit import add_feeds, new_only
+    from ..sources.migrate import MigrateError, migrate
+    from ..sources.routes import find_route
+    from ..store import open_store
+
+    config = load(config_path)
+    try:
+        with open_store(config.store.url, lock=False) as store:
+            result = migrate(directory, lambda path: find_route(store, path))
+    except MigrateError as exc:
+        fail(str(exc), Exit.USAGE)
+    new, _ = new_only(config, result.feeds)
+    if new and not dry_run:
+        add_feeds(config.path, new)
+    if as_json:
+        click.echo(json.dumps({"added": [] if dry_run else new, "feeds": result.feeds,
+                               "already": len(result.feeds) - len(new),
+                               "skipped": result.skipped}, ensure_ascii=False, indent=2))
+        return
+    for feed in new:
+        place = " › ".join(filter(None, (feed["category"], feed["source"], feed.get("channel"))))
+        click.echo(f"{'would add' if dry_run else 'added'} {feed.get('route') or feed['url']}"
+                   f" under {place}")
+    if len(result.feeds) > len(new):
+        click.echo(f"{len(result.feeds) - len(new)} already in {config.path.name}")
+    for line in result.skipped:
+        click.echo(f"skipped {line}", err=True)

@@ -1,0 +1,119 @@
+"""What a run did, for the people and programs that read it: ``RunSummary``, its JSON,
+the progress line of each feed, and what goes to the run log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .model import FeedReport, Fetched
+from .publish.hexo import PublishResult
+from .publish.site import SiteResult
+
+log = logging.getLogger("newsstand.pipeline")
+
+
+@dataclass
+class RunSummary:
+    """What a run did: the CLI prints it, ``--json`` emits it."""
+
+    feeds: list[FeedReport] = field(default_factory=list)
+    waiting: list[tuple[str, datetime]] = field(default_factory=list)  # not due: feed, when
+    wake: datetime | None = None  # when the next feed falls due (None: never)
+    published: PublishResult | None = None
+    site: SiteResult | None = None
+    site_error: str | None = None
+    retention_removed: int = 0
+    elapsed: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    @property
+    def failed(self) -> list[FeedReport]:
+        return [r for r in self.feeds if not r.ok and not r.skipped]
+
+    @property
+    def skipped(self) -> list[FeedReport]:
+        return [r for r in self.feeds if r.skipped]
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run stored anything new or removed anything."""
+        return bool(self.retention_removed or any(r.new or r.updated for r in self.feeds))
+
+    @property
+    def complete(self) -> bool:
+        return not (self.published and self.published.errors) and not self.site_error
+
+    def to_json(self) -> dict[str, Any]:
+        published = self.published or PublishResult()
+        return {
+            "feeds": {
+                "total": len(self.feeds),
+                "ok": len(self.feeds) - len(self.failed) - len(self.skipped),
+                "failed": len(self.failed),
+                "failures": [
+                    {"feed": r.feed_key, "url": r.url, "status": r.status, "reason": r.error}
+                    for r in self.failed
+                ],
+                "skipped": [
+                    {"feed": r.feed_key, "reason": r.error, "next_due": r.next_due}
+                    for r in self.skipped
+                ],
+                "not_due": len(self.waiting),
+                "waiting": [{"feed": key, "due": when.isoformat()} for key, when in self.waiting],
+                "next_due": self.wake.isoformat() if self.wake else None,
+            },
+            "entries": {
+                "new": sum(r.new for r in self.feeds),
+                "updated": sum(r.updated for r in self.feeds),
+                "removed_by_retention": self.retention_removed,
+            },
+            "posts": {
+                "written": published.written,
+                "unchanged": published.unchanged,
+                "removed": published.removed,
+                "problems": published.problems,
+                "errors": published.errors,
+            },
+            "site": ({"error": self.site_error} if self.site_error
+                     else self.site.to_json() if self.site else None),
+            "warnings": [
+                {"feed": r.feed_key, "warning": w} for r in self.feeds for w in r.warnings
+            ],
+            "elapsed_seconds": round(self.elapsed, 3),
+            "phase_seconds": {name: round(t, 3) for name, t in self.phases.items()},
+        }
+
+    def log(self) -> None:
+        """The run's summary line, and what the posts left undone, in the run log."""
+        data = self.to_json()
+        log.info("run done in %.1f s: feeds %s, entries %s, posts %s", self.elapsed,
+                 {k: v for k, v in data["feeds"].items() if k not in ("failures", "waiting")},
+                 data["entries"],
+                 {k: v for k, v in data["posts"].items() if isinstance(v, int)})
+        for problem in self.published.problems if self.published else ():
+            log.warning("%s", problem)
+        for error in self.published.errors if self.published else ():
+            log.warning("%s", error)  # the CLI shows it: not twice on stderr
+
+
+def log_feed(report: FeedReport, fetched: Fetched) -> None:
+    """One feed's fetch in the run log: its failure and warnings, and the details."""
+    if not report.ok:
+        log.warning("feed %s failed after %d attempt(s) in %.1f s: %s", report.feed_key,
+                    fetched.attempts, fetched.elapsed, report.error)
+    for warning in report.warnings:
+        log.warning("feed %s: %s", report.feed_key, warning)
+    log.debug("feed %s: HTTP %s from %s, %d bytes, %d new, %d updated", report.feed_key,
+              report.status, report.url, len(fetched.body), report.new, report.updated)
+
+
+def feed_line(report: FeedReport) -> str:
+    """One feed's fetch as the progress shows it."""
+    if not report.ok:
+        return f"FAIL {report.feed_key}: {report.error}"
+    if report.status == 304:
+        return f"ok   {report.feed_key}: not modified"
+    return f"ok   {report.feed_key}: {report.new} new, {report.updated} updated"

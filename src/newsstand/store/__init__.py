@@ -1,0 +1,97 @@
+"""History kept on disk: feeds, entries, the fetch log, the route catalog and what each
+publisher wrote.
+
+Every stage talks to the ``Store`` protocol below and never to SQL; ``open_store`` picks
+the implementation from the store URL (SQLite: ``sqlite.py``). The queries are split by
+aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``), and the schema is built by
+the ordered steps in ``migrations`` when a store is opened. A second backend is a new
+module that implements the protocol, and a branch in ``open_store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+from urllib.parse import unquote
+
+from ..model import Feed, FeedRecord, FeedState, IndexRow, Item, Outcome, Output, Route, Stored
+from .entries import entry_uid
+from .errors import StoreBusy, StoreError
+from .feeds import INSTANCE_FAILURES
+
+__all__ = [
+    "INSTANCE_FAILURES", "Store", "StoreBusy", "StoreError", "Stored", "entry_uid",
+    "open_store",
+]
+
+
+class Store(Protocol):
+    """What the stages may ask of a store. Writes are transactions; reads see committed
+    data. Use as a context manager: leaving it closes the store (and drops its lock)."""
+
+    # feeds: their place, their schedule, how their fetches went
+    def sync_feeds(self, feeds: Iterable[Feed]) -> None: ...
+    def validators(self, feed_key: str) -> tuple[str | None, str | None]: ...
+    def states(self) -> dict[str, FeedState]: ...
+    def record(self, outcomes: Sequence[Outcome], now: datetime | None = None,
+               rest: Callable[[int], timedelta] | None = None) -> list[Stored]: ...
+    def feed_records(self) -> list[FeedRecord]: ...
+    def demoted_instances(self, now: datetime | None = None) -> set[str]: ...
+    def record_instances(self, answered: dict[str, bool],
+                         now: datetime | None = None) -> None: ...
+
+    # entries
+    def apply_retention(self, feeds: Iterable[Feed], now: datetime | None = None) -> int: ...
+    def revisions(self, feed_keys: Iterable[str] | None = None) -> dict[str, int]: ...
+    def items(self, uids: Iterable[str] | None = None) -> Iterator[Item]: ...
+    def site_index(self) -> list[IndexRow]: ...
+    def state(self) -> str: ...
+
+    # what publishers wrote, and their own notes
+    def outputs(self, target: str) -> dict[str, Output]: ...
+    def save_outputs(self, target: str, written: Iterable[Output],
+                     removed: Iterable[str]) -> None: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    # the route catalog
+    def replace_routes(self, origins: Iterable[str], routes: Iterable[Route],
+                       now: datetime | None = None) -> int: ...
+    def routes(self, namespace: str | None = None) -> list[Route]: ...
+    def search_routes(self, words: Sequence[str], limit: int | None = None) -> list[Route]: ...
+    def route_counts(self) -> list[tuple[str, str, int]]: ...
+
+    # the whole store
+    def snapshot(self, path: Path) -> int: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def _sqlite_file(url: str) -> Path:
+    """The file behind a ``sqlite:///path`` URL (four slashes for an absolute path), or a
+    plain path."""
+    if "://" not in url:
+        return Path(url)
+    if not url.startswith(SQLITE_PREFIX):
+        raise StoreError(f"unsupported store URL {url!r}: use sqlite:///path/to/newsstand.db")
+    return Path(unquote(url[len(SQLITE_PREFIX):]))
+
+
+def open_store(url: str, *, lock: bool = True, light: bool = False) -> Store:
+    """Open (creating and migrating as needed) the store at ``url``.
+
+    ``lock=False`` for readers beside the process that writes (the site build, preview).
+    ``light=True`` for the site build and its render workers: each reads a few pages'
+    entries at a time, so no memory map (it would count the whole database file in every
+    process's RSS) and a small page cache."""
+    from .sqlite import SQLiteStore
+
+    return SQLiteStore(_sqlite_file(url), lock=lock, light=light)
