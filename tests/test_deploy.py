@@ -379,7 +379,8 @@ def test_a_save_after_a_newer_save_is_refused(tmp_path: Path, feeds) -> None:
     ok(newsstand(b, "store", "restore"))
     feeds.routes["/news"] = Resource(rss(items(1, 2, 3)))
     ok(newsstand(a, "run"))
-    ok(newsstand(b, "run"))
+    feeds.routes["/news"] = Resource(rss(items(1, 2, 4)))  # b's history differs from a's,
+    ok(newsstand(b, "run"))  # even when both runs fall in the same second
     # ... the first to save wins; the other must not put its older history over it
     ok(newsstand(a, "store", "save"))
     saved = tip(remote, "newsstand-data")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -85,7 +86,7 @@ _MARKS = {
 _MARKED_TAGS = re.compile(r"<(img|video|audio)\b")
 
 
-def _absolute(base: str | None):
+def _absolute(base: str | None) -> Callable[[str], str | None]:
     def rewrite(url: str) -> str | None:
         if not base:
             return None  # a relative URL with nothing to resolve it against goes nowhere
@@ -94,7 +95,7 @@ def _absolute(base: str | None):
     return rewrite
 
 
-def _srcset_filter(base: str | None):
+def _srcset_filter(base: str | None) -> Callable[[str, str, str], str | None]:
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
         if attr != "srcset":
             return value

@@ -87,7 +87,7 @@ class Gathering:
                 await everything
             watcher.cancel()
 
-    async def _cancel_on_stop(self, task: asyncio.Future[object]) -> None:
+    async def _cancel_on_stop(self, task: asyncio.Future[list[None]]) -> None:
         """What has been fetched is stored; what is in flight is dropped (the next run
         redoes it)."""
         while not task.done():

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from .config import Config
@@ -19,13 +19,13 @@ log = logging.getLogger("newsstand.serve")
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
+    extensions_map = {  # noqa: RUF012 - the base class's own attribute, extended
         **SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm", ".js": "text/javascript", ".json": "application/json",
         ".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8",
     }
 
-    def __init__(self, *args, base_path: str, **kwargs) -> None:
+    def __init__(self, *args: Any, base_path: str, **kwargs: Any) -> None:
         self.base_path = base_path
         super().__init__(*args, **kwargs)
 
@@ -36,7 +36,7 @@ class _Handler(SimpleHTTPRequestHandler):
             return str(Path(self.directory) / "\0missing")
         return super().translate_path("/" + route[len(self.base_path):])
 
-    def send_head(self):
+    def send_head(self) -> io.BytesIO | BinaryIO | None:
         target = Path(self.translate_path(self.path))
         found = (target / "index.html").is_file() if target.is_dir() else target.is_file()
         page = Path(self.directory) / "404.html"

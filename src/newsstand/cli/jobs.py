@@ -60,7 +60,7 @@ def run(config_path: Path | None, as_json: bool, everything: bool, then_deploy: 
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    seconds = checked(parse_duration, value)
+    seconds: float | None = checked(parse_duration, value)
     if seconds is None:
         return None
     if seconds <= 0:

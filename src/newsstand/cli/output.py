@@ -210,9 +210,9 @@ def print_summary(summary: RunSummary) -> None:
 def print_cycle(cycle: Cycle, *, as_json: bool) -> None:
     """One line per cycle on stderr and in the log; with --json, a JSON object on stdout."""
     summary = cycle.summary
-    data = summary.to_json() if summary else None
     parts = []
-    if data is not None:
+    if summary is not None:
+        data = summary.to_json()
         feeds, entries = data["feeds"], data["entries"]
         skipped = len(feeds["skipped"])
         parts.append(f"{feeds['total'] - skipped} fetched ({feeds['failed']} failed),"
@@ -236,7 +236,7 @@ def print_cycle(cycle: Cycle, *, as_json: bool) -> None:
         return
     click.echo(json.dumps({
         "cycle": cycle.number, "started": cycle.started.isoformat(timespec="seconds"),
-        "error": cycle.error, "summary": data,
+        "error": cycle.error, "summary": summary.to_json() if summary else None,
         "next_at": cycle.next_at.isoformat(timespec="seconds") if cycle.next_at else None,
     }, ensure_ascii=False))
     sys.stdout.flush()

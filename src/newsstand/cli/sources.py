@@ -192,17 +192,18 @@ def feeds_list(config_path: Path | None, as_json: bool) -> None:
         h = report[feed.key]
         status = ("never fetched" if h.last_attempt is None else
                   f"failed: {h.last_error}" if h.last_error else f"ok (HTTP {h.http_status})")
-        rows.append({"feed": feed.key, "category": feed.category, "source": feed.source,
-                     "channel": feed.channel, "enabled": feed.enabled,
-                     "last_attempt": h.last_attempt, "status": status, "entries": h.entries})
+        rows.append((feed, h, status))
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        output.echo_json([{"feed": feed.key, "category": feed.category, "source": feed.source,
+                           "channel": feed.channel, "enabled": feed.enabled,
+                           "last_attempt": h.last_attempt, "status": status,
+                           "entries": h.entries} for feed, h, status in rows])
         return
     output.table(["feed", "category", "source", "channel", "enabled", "last fetch", "entries"],
-                 [[r["feed"], r["category"], r["source"], r["channel"],
-                   "yes" if r["enabled"] else "no",
-                   f"{r['last_attempt'] or ''} {r['status']}".strip(), str(r["entries"])]
-                  for r in rows], title=f"feeds in {config.path.name}")
+                 [[feed.key, feed.category, feed.source, feed.channel,
+                   "yes" if feed.enabled else "no",
+                   f"{h.last_attempt or ''} {status}".strip(), str(h.entries)]
+                  for feed, h, status in rows], title=f"feeds in {config.path.name}")
 
 
 def _edit_feed(config_path: Path | None, as_json: bool, key: str, action: str) -> None:

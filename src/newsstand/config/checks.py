@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from .. import rsshub
@@ -31,6 +31,7 @@ class Context:
 
 
 Check = Callable[[Any, Context], Any]
+T = TypeVar("T")
 
 
 def is_int(v: Any) -> bool:
@@ -282,7 +283,7 @@ def derived_cname(site_url: str) -> str | None:
     return None
 
 
-def outside(check: Check, text: str) -> Any:
+def outside(check: Callable[[str, Context], T], text: str) -> T:
     """A value check used outside a config file: its problem as a ValueError."""
     try:
         return check(text, Context(root=Path.cwd()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from .server import FeedServer, Resource
 
@@ -19,7 +20,7 @@ FEEDS: dict[str, tuple[str, str, str, str, str]] = {
 }
 
 
-def _files(folder: str):
+def _files(folder: str) -> Traversable:
     return resources.files("newsstand.demo").joinpath(folder)
 
 

@@ -55,7 +55,7 @@ class FeedServer:
     @property
     def base(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, path: str = "") -> str:
         return self.base + path

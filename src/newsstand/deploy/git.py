@@ -112,8 +112,10 @@ class Remote:
             raise GitFailed(_last_error(said) or f"git {args[0]} failed", said)
         return done
 
-    def text(self, *args: str, **kwargs: object) -> str:
-        return self.run(*args, **kwargs).stdout.decode("utf-8", "replace").strip()  # type: ignore[arg-type]
+    def text(self, *args: str, git_dir: Path | None = None, input: bytes | None = None,
+             env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
+        done = self.run(*args, git_dir=git_dir, input=input, env=env, cwd=cwd)
+        return done.stdout.decode("utf-8", "replace").strip()
 
 
 def _last_error(said: str) -> str:
@@ -206,8 +208,9 @@ class Branch:
 
     # -- plumbing ----------------------------------------------------------------------
 
-    def git(self, *args: str, **kwargs: object) -> str:
-        return self.remote.text(*args, git_dir=self.git_dir, **kwargs)  # type: ignore[arg-type]
+    def git(self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
+            cwd: Path | None = None) -> str:
+        return self.remote.text(*args, git_dir=self.git_dir, input=input, env=env, cwd=cwd)
 
     def ref(self, name: str) -> str | None:
         done = self.remote.run("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}",

@@ -26,6 +26,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from .. import __version__, locks
 from ..config import Config
@@ -105,7 +106,8 @@ def _lease(target: Branch) -> str | None:
     """The commit the local store was restored from or last saved as ("" when the branch
     did not exist then); None when this store was never restored or saved here."""
     try:
-        return json.loads(_lease_file(target).read_text("utf-8"))["commit"]
+        commit = json.loads(_lease_file(target).read_text("utf-8"))["commit"]
+        return commit if isinstance(commit, str) else None
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
 
@@ -118,7 +120,7 @@ def _set_lease(target: Branch, commit: str) -> None:
     os.replace(tmp, path)
 
 
-def _meta(target: Branch, commit: str) -> dict | None:
+def _meta(target: Branch, commit: str) -> dict[str, object] | None:
     try:
         raw = target.git("cat-file", "blob", f"{commit}:{META}")
     except GitFailed:
@@ -210,7 +212,7 @@ def _gzip_parts(source: Path, folder: Path, part_size: int) -> list[Path]:
     """``source`` gzipped (the same bytes for the same input: no name, no time) and cut
     into files of at most ``part_size`` bytes."""
     parts: list[Path] = []
-    out = None
+    out: BinaryIO | None = None
     room = 0
 
     def write(data: bytes) -> None:
@@ -222,6 +224,7 @@ def _gzip_parts(source: Path, folder: Path, part_size: int) -> list[Path]:
                 parts.append(folder / f"newsstand.db.gz.{len(parts):03d}")
                 out = open(parts[-1], "wb")  # noqa: SIM115 - closed when full or at the end
                 room = part_size
+            assert out is not None
             out.write(data[:room])
             taken = min(room, len(data))
             room -= taken

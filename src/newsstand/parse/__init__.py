@@ -30,7 +30,7 @@ from .dates import parse_date
 from .decode import to_utf8
 from .errors import ParseError
 from .jsonfeed import read_json
-from .xml import read_markup_document
+from .repair import read_markup_document
 
 __all__ = ["ParseError", "parse", "parse_date"]
 

@@ -166,6 +166,7 @@ def _feedparser_date(text: str) -> datetime | None:
         parsed = _feedparser_parse_date(text)
         if not parsed:
             return None
-        return datetime(*parsed[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = parsed[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except Exception:  # the third-party registry: any failure means "unreadable"
         return None

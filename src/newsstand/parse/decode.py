@@ -167,7 +167,7 @@ def _sniff_wide(body: bytes) -> str | None:
     head = body[:4]
     if len(head) < 4 or 0 not in head:
         return None
-    zeros = tuple(b == 0 for b in head)
+    zeros = (head[0] == 0, head[1] == 0, head[2] == 0, head[3] == 0)
     return {
         (True, True, True, False): "utf-32-be",
         (False, True, True, True): "utf-32-le",

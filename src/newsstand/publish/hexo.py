@@ -42,10 +42,8 @@ _PRE = re.compile(r"<pre\b.*?</pre\s*>", re.IGNORECASE | re.DOTALL)
 # (Chained str.replace: str.translate is ~20x slower on non-ASCII text.)
 _ESCAPES = (("{", "&#123;"), ("}", "&#125;"), ("`", "&#96;"))
 
-try:  # the C emitter, when PyYAML was built with libyaml
-    _Dumper = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover
-    _Dumper = yaml.SafeDumper  # type: ignore[misc]
+# the C emitter, when PyYAML was built with libyaml
+_Dumper: type[yaml.SafeDumper | yaml.CSafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 _STR, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool"
 _QUOTED_KEYS = frozenset({"title", "headimg", "thumbnail"})  # single-quoted, as in the seed

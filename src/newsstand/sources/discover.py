@@ -39,7 +39,7 @@ def feed_links(html: bytes, base: str) -> list[str]:
         doc = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return []
-    base_href = doc.xpath("string(//base/@href)") or ""
+    base_href = str(doc.xpath("string(//base/@href)") or "")
     base = urljoin(base, base_href) if base_href else base
     found: list[str] = []
     for link in doc.iter("link"):

@@ -95,10 +95,10 @@ def migrate(folder: Path, lookup: Callable[[str], Route | None]) -> Migration:
     docs: dict[str, Route] = {}
     if (folder / "temple").is_dir() and any((folder / "temple").glob("*.md")):
         try:
-            for route in parse_docs_dir(folder / "temple"):
-                for key in (route.example, route.path):
+            for documented in parse_docs_dir(folder / "temple"):
+                for key in (documented.example, documented.path):
                     if key:
-                        docs.setdefault(key, route)
+                        docs.setdefault(key, documented)
         except CatalogError:
             pass  # the catalog is the other source of places
 

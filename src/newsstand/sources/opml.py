@@ -41,7 +41,8 @@ def _attr(element: etree._Element, name: str) -> str | None:
     """An attribute by name in any case (some exporters write ``xmlurl``)."""
     for key, value in element.attrib.items():
         if isinstance(key, str) and key.lower() == name.lower():
-            return value.strip() or None
+            text = value if isinstance(value, str) else value.decode("utf-8", "replace")
+            return text.strip() or None
     return None
 
 
@@ -154,7 +155,9 @@ def export_opml(feeds: Sequence[Feed], instance: str, title: str = "newsstand", 
         if not feed.enabled:
             attrs["isDisabled"] = "true"  # not standard; readers ignore it, we read it back
         etree.SubElement(parent, "outline", attrs)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                 pretty_print=True)
+    return data
 
 
 def _route_with_params(feed: Feed) -> str:

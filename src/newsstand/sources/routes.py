@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..config import FetchConfig
 from ..fetch import Fetcher, Request
-from ..model import Route
+from ..model import Fetched, Route
 from ..rsshub import normalize_route
 from ..store import Store
 from .catalog import (
@@ -59,7 +59,7 @@ def sync_instance(store: Store, instances: Sequence[str], fetch: FetchConfig) ->
     """Ask the instances, in order, for ``/api/namespace`` and keep the first answer."""
     urls = tuple(i.rstrip("/") + API for i in instances)
 
-    async def get():
+    async def get() -> Fetched:
         async with Fetcher(replace(fetch, max_bytes=max(fetch.max_bytes, API_MAX_BYTES)),
                            backoff=0.5) as fetcher:
             return await fetcher.fetch(Request("catalog", urls))

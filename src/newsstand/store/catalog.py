@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from ..model import Route
 from .common import Queries, iso
@@ -32,7 +33,7 @@ class CatalogQueries(Queries):
                       " parameters, origin, line, format")
 
     @staticmethod
-    def _route(row: Sequence) -> Route:
+    def _route(row: Sequence[Any]) -> Route:
         return Route(path=row[0], example=row[1], namespace=row[2], category=row[3],
                      category_id=row[4], source=row[5], channel=row[6],
                      parameters=tuple(tuple(p) for p in json.loads(row[7])),
@@ -41,7 +42,7 @@ class CatalogQueries(Queries):
     def routes(self, namespace: str | None = None) -> list[Route]:
         """Every route of the catalog (of one namespace, if named), in the order stored."""
         sql = f"SELECT {self._ROUTE_COLUMNS} FROM routes"
-        params: tuple = ()
+        params: tuple[str, ...] = ()
         if namespace is not None:
             sql += " WHERE namespace = ?"
             params = (namespace,)

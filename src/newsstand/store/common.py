@@ -6,9 +6,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from typing import overload
 
 
+@overload
+def iso(dt: datetime) -> str: ...
+@overload
+def iso(dt: None) -> None: ...
+@overload
+def iso(dt: datetime | None) -> str | None: ...
 def iso(dt: datetime | None) -> str | None:
+    """A time as the store writes it: UTC, ISO 8601, whole seconds."""
     return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
 
 
@@ -40,6 +48,12 @@ class Queries:
 
     def _transaction(self) -> Transaction:
         return Transaction(self._db)
+
+    def _feed_id(self, feed_key: str) -> int:
+        row = self._db.execute("SELECT id FROM feeds WHERE key = ?", (feed_key,)).fetchone()
+        if row is None:
+            raise KeyError(f"feed {feed_key!r} is not in the store; call sync_feeds first")
+        return int(row[0])
 
     def _next_revision(self) -> int:
         (value,) = self._db.execute(

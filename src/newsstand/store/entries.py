@@ -141,7 +141,7 @@ class EntryQueries(Queries):
             " e.revision"
             " FROM entries e JOIN feeds f ON f.id = e.feed_id"
         )
-        params: tuple = ()
+        params: tuple[str, ...] = ()
         if uids is not None:
             sql += " WHERE e.uid IN (SELECT value FROM json_each(?))"
             params = (json_list(list(uids)),)
@@ -175,7 +175,7 @@ class EntryQueries(Queries):
 
 
 def _same_link_same_entry(
-    entries: Sequence[Entry], known: dict[str, tuple], by_link: dict[str, str]
+    entries: Sequence[Entry], known: dict[str, tuple[str, str, int]], by_link: dict[str, str]
 ) -> Sequence[Entry]:
     """An item that comes back with the same link under a new id (feeds that rebuild
     their ids) is the stored entry, not a new one: it takes the stored id. Only when the

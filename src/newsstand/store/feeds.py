@@ -46,13 +46,6 @@ class FeedQueries(EntryQueries):
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
-    def _feed_id(self, feed_key: str) -> int:
-        row = self._db.execute("SELECT id FROM feeds WHERE key = ?", (feed_key,)).fetchone()
-        if row is None:
-            raise KeyError(f"feed {feed_key!r} is not in the store; call sync_feeds first")
-        return row[0]
-
-
     def states(self) -> dict[str, FeedState]:
         """feed key -> its schedule and standing, for every feed in the store."""
         return {

@@ -88,7 +88,7 @@ class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries):
         return its schema version. Writers are kept out by the store lock (open the store
         with ``lock=True``); readers may go on."""
         self._db.execute("VACUUM INTO ?", (str(path),))
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
 
 

@@ -101,7 +101,7 @@ class _Build:
 
     def run(self) -> SiteResult:
         tree.recover(self.out)
-        old = {} if self.force else tree.read_manifest(self.out)
+        old: tree.Manifest = {} if self.force else tree.read_manifest(self.out)
         theme = theme_hash(self.theme_dir, self.settings)
         subs = subscriptions(self.config)
         with open_store(self.config.store.url, lock=False, light=True) as store:

@@ -235,7 +235,7 @@ class Plan:
         if lst.feeds:
             newest = lst.uids[-FEED_SIZE:][::-1]
             revisions = lst.revisions[-FEED_SIZE:]
-            context = {"title": lst.title, "folder": prefix,
+            context: dict[str, object] = {"title": lst.title, "folder": prefix,
                        "home": links.href(f"{prefix}index.html")}
             for name, template in (("atom.xml", "atom.xml"), ("rss.xml", "rss.xml"),
                                    ("feed.json", "feed.json")):

@@ -178,8 +178,8 @@ class Renderer:
             try:
                 data = self.render_one(page, shown)
             except jinja2.TemplateError as exc:
-                where = f"{exc.name}:{exc.lineno}" if getattr(exc, "lineno", None) else \
-                    page.template
+                where = (f"{exc.name}:{exc.lineno}"
+                         if isinstance(exc, jinja2.TemplateSyntaxError) else page.template)
                 raise SiteError(f"template {where} failed on {page.path}: {exc}") from None
             self.write(page.path, data)
             written.append((page.path, len(data)))

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict, cast
 
 MANIFEST = ".newsstand-manifest.json"
 _RENAME_EXCHANGE = 2
@@ -45,12 +46,22 @@ def recover(site: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def read_manifest(site: Path) -> dict[str, object]:
+class Manifest(TypedDict, total=False):
+    """What a build remembers of the site it made: an input key per file."""
+
+    signature: str  # of the store, the theme and the feeds: unchanged means nothing to do
+    base: str  # of what every page depends on (templates, settings, the category set)
+    pages: dict[str, str]  # page path -> its input key
+    static: dict[str, str]  # static file -> its digest
+    search: dict[str, str]  # search bundle number -> its input key
+
+
+def read_manifest(site: Path) -> Manifest:
     try:
         data = json.loads((site / MANIFEST).read_text("utf-8"))
     except (FileNotFoundError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return cast(Manifest, data) if isinstance(data, dict) else {}
 
 
 def clone(site: Path, staging: Path) -> int:
@@ -86,7 +97,7 @@ def remove(staging: Path, paths: list[str]) -> None:
             folder = folder.parent
 
 
-def write_manifest(staging: Path, manifest: dict[str, object]) -> None:
+def write_manifest(staging: Path, manifest: Manifest) -> None:
     (staging / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), "utf-8")
 
@@ -96,8 +107,9 @@ def _exchange(a: Path, b: Path) -> bool:
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False
-    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
-                     _RENAME_EXCHANGE) == 0
+    done: int = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
+                          _RENAME_EXCHANGE)
+    return done == 0
 
 
 def swap(staging: Path, site: Path) -> None:
