@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from newsstand.demo.server import LoopbackHTTPServer
 
 
 class GitHTTPServer:
@@ -21,19 +23,20 @@ class GitHTTPServer:
         self.expected = "Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
         self.auth_seen: list[str | None] = []
         self.refused = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def url(self, repo: str) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}/{repo}"
 
     def __enter__(self) -> GitHTTPServer:
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: object) -> None:  # at once: no wait for a poll interval
         self._httpd.shutdown()
+        self._thread.join()
         self._httpd.server_close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
