@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import yaml
+from support.acceptance import publish_acceptance
 
-from newsstand import pipeline
-from newsstand.demo.server import Resource
-
-PLACE = {"category": "金融", "source": "新浪财经", "channel": "新浪财经－国內"}
 KEYS = ["title", "categories", "headimg", "author", "comments", "date", "thumbnail"]
 
 
@@ -36,22 +32,6 @@ def as_instant(value) -> datetime:
         return datetime.fromisoformat(value)
     except ValueError:
         return parsedate_to_datetime(value)
-
-
-def publish_acceptance(shared: Path, server, make_config, *, clean: bool, route: bool = False,
-                       site: dict | None = None, **hexo) -> Path:
-    server.routes["/sina/finance"] = Resource(
-        (shared / "acceptance" / "sina-finance.xml").read_bytes(),
-        "application/rss+xml; charset=utf-8",
-    )
-    feed = {"route": "/sina/finance"} if route else {"url": server.url("/sina/finance")}
-    config = make_config([{**feed, **PLACE, "clean": clean}], rsshub={"instances": [server.base]},
-                         output__hexo=hexo, site=site or {})
-    summary = pipeline.run(config)
-    assert not summary.failed, summary.failed
-    folder = config.hexo.dir / "金融" / "新浪财经" / "新浪财经－国內"
-    (post,) = folder.glob("*.md")
-    return post
 
 
 @pytest.mark.parametrize("route", [False, True], ids=["url", "route"])

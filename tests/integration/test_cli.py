@@ -1,4 +1,5 @@
-"""The command line as a user meets it: real subprocesses, exit codes, output."""
+"""The command line as a user meets it, in this process (CliRunner): what the commands print
+and write. (The same as real processes, with exit codes a shell sees: system/test_cli.py.)"""
 
 from __future__ import annotations
 
@@ -6,39 +7,18 @@ import json
 from pathlib import Path
 
 import yaml
-from helpers import newsstand, rss, write_config
+from support.cli import cli_process
+from support.helpers import rss, write_config
 
 from newsstand.demo.server import Resource
 
 
-def test_help_lists_the_commands(tmp_path: Path) -> None:
-    result = newsstand("--help", cwd=tmp_path)
-    assert result.returncode == 0
-    for command in ("init", "fetch", "publish", "run", "demo"):
-        assert command in result.stdout
-
-
 def test_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
-    result = newsstand("init", cwd=tmp_path)
+    result = cli_process("init", cwd=tmp_path)
     assert result.returncode == 0 and (tmp_path / "newsstand.toml").exists()
     assert "/sina/finance" in (tmp_path / "newsstand.toml").read_text("utf-8")
-    again = newsstand("init", cwd=tmp_path)
+    again = cli_process("init", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
-
-
-def test_config_errors_exit_2_with_one_clear_line(tmp_path: Path) -> None:
-    (tmp_path / "newsstand.toml").write_text(
-        '[site]\ntitle = "x"\n\n[[feeds]]\nurl = "https://e.com/feed"\ncategroy = "c"\n'
-        'source = "s"\n', encoding="utf-8")
-    result = newsstand("run", cwd=tmp_path)
-    assert result.returncode == 2
-    line = result.stderr.strip()
-    assert "\n" not in line and "newsstand.toml:6" in line and "'category'" in line
-
-
-def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
-    result = newsstand("run", cwd=tmp_path)
-    assert result.returncode == 2 and "newsstand init" in result.stderr
 
 
 def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) -> None:
@@ -48,7 +28,7 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
         {"url": server.url("/ok"), "category": "新闻", "source": "源"},
         {"url": server.url("/missing"), "category": "新闻", "source": "坏"},
     ], fetch={"retries": 0})
-    result = newsstand("run", "--json", "--config", str(path), cwd=tmp_path)
+    result = cli_process("run", "--json", "--config", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["feeds"] == {
@@ -63,34 +43,24 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
     assert f"feed {server.url('/missing')} failed after 1 attempt(s)" in run_log
     assert "HTTP 404" in run_log and "run done" in run_log
     assert summary["entries"]["new"] == 1 and summary["posts"]["written"] == 1
-    again = json.loads(newsstand("run", "--json", "-c", str(path), cwd=tmp_path).stdout)
+    again = json.loads(cli_process("run", "--json", "-c", str(path), cwd=tmp_path).stdout)
     assert again["posts"]["written"] == 0 and again["entries"]["new"] == 0
 
 
 def test_plain_output_when_not_a_terminal(tmp_path: Path, server) -> None:
     server.routes["/ok"] = Resource(rss([{"title": "t", "guid": "1"}]))
     write_config(tmp_path, [{"url": server.url("/ok"), "category": "c", "source": "s"}])
-    result = newsstand("run", "--verbose", cwd=tmp_path)
+    result = cli_process("run", "--verbose", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[1/1] ok" in result.stderr
     assert "feeds    1 total, 1 ok, 0 failed" in result.stdout
-    fetch_only = newsstand("fetch", cwd=tmp_path)
-    publish_only = newsstand("publish", cwd=tmp_path)
+    fetch_only = cli_process("fetch", cwd=tmp_path)
+    publish_only = cli_process("publish", cwd=tmp_path)
     assert fetch_only.returncode == 0 and publish_only.returncode == 0
 
 
-def test_corrupt_store_exits_1_naming_the_file(tmp_path: Path, server) -> None:
-    server.routes["/ok"] = Resource(rss([{"title": "t", "guid": "1"}]))
-    write_config(tmp_path, [{"url": server.url("/ok"), "category": "c", "source": "s"}])
-    store = tmp_path / ".newsstand" / "newsstand.db"
-    store.parent.mkdir()
-    store.write_bytes(b"garbage" * 1000)
-    result = newsstand("run", cwd=tmp_path)
-    assert result.returncode == 1 and "newsstand.db" in result.stderr
-
-
 def test_demo_runs_offline(tmp_path: Path) -> None:
-    result = newsstand("demo", str(tmp_path / "demo"), cwd=tmp_path)
+    result = cli_process("demo", str(tmp_path / "demo"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Hexo posts are in" in result.stdout
     posts = list((tmp_path / "demo" / "source" / "_posts").rglob("*.md"))
@@ -100,5 +70,5 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
     assert ("金融", "示例财经", "示例财经－国内") in categories
     gbk = [p for p in posts if "示例日报" in p.parts]
     assert gbk and all("\ufffd" not in p.read_text("utf-8") for p in gbk)
-    rerun = newsstand("demo", str(tmp_path / "demo"), "--json", cwd=tmp_path)
+    rerun = cli_process("demo", str(tmp_path / "demo"), "--json", cwd=tmp_path)
     assert rerun.returncode == 0 and json.loads(rerun.stdout)["posts"]["written"] == 0

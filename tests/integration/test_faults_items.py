@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from faultsite import Site, items, run_cli
-from helpers import rss
+from support.faultsite import Site, items, run_cli
+from support.helpers import rss
 
 from newsstand.demo.server import FeedServer, Resource
 

@@ -9,8 +9,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from faultsite import Site, items, run_cli
-from helpers import rss
+from support.faultsite import Site, items, run_cli
+from support.helpers import rss
 
 from newsstand.demo.server import FeedServer, Resource
 

@@ -5,54 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pty
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
-from helpers import rss
-from test_cli import newsstand
+from support.cli import cli_process
+from support.helpers import rss
+from support.user_config import feeds_of, setup_site
 
 from newsstand import pipeline
 from newsstand.config import load_config
 from newsstand.demo.server import Resource
 from newsstand.store import INSTANCE_FAILURES, open_store
-
-CONFIG = """\
-# My news portal. 我的新闻站。
-[site]
-title = "portal"   # shown on every page
-
-[rsshub]
-instances = ["{instance}"]
-{rsshub_extra}
-[fetch]
-retries = 0
-timeout = 5
-interval = 0        # every feed on every run
-min_interval = 0
-
-# ---- my feeds below; keep this comment ----
-[[feeds]]
-url = "{instance}/existing.xml"   # an old favourite
-category = "Tech"
-source = "Existing"
-"""
-
-
-def setup_site(tmp: Path, instance: str, rsshub_extra: str = "") -> Path:
-    path = tmp / "newsstand.toml"
-    path.write_text(CONFIG.format(instance=instance, rsshub_extra=rsshub_extra), "utf-8")
-    return path
-
-
-def feeds_of(path: Path) -> list[dict]:
-    return tomllib.loads(path.read_text("utf-8"))["feeds"]
 
 
 @pytest.fixture
@@ -62,7 +28,7 @@ def site(tmp_path: Path, server, shared: Path) -> Path:
         (shared / "acceptance" / "sina-finance.xml").read_bytes(),
         "application/rss+xml; charset=utf-8")
     path = setup_site(tmp_path, server.base)
-    synced = newsstand("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
+    synced = cli_process("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
                        cwd=tmp_path)
     assert synced.returncode == 0, synced.stderr
     return path
@@ -70,7 +36,7 @@ def site(tmp_path: Path, server, shared: Path) -> Path:
 
 def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Path) -> None:
     before = site.read_text("utf-8")
-    result = newsstand("feeds", "add", "/sina/finance", cwd=site.parent)
+    result = cli_process("feeds", "add", "/sina/finance", cwd=site.parent)
     assert result.returncode == 0, result.stderr
     assert "金融 › 新浪财经 › 新浪财经－国內" in result.stdout
     after = site.read_text("utf-8")
@@ -81,7 +47,7 @@ def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Pa
     assert feeds_of(site)[-1] == {"route": "/sina/finance", "category": "金融",
                                   "source": "新浪财经", "channel": "新浪财经－国內"}
 
-    run = newsstand("run", cwd=site.parent)
+    run = cli_process("run", cwd=site.parent)
     assert run.returncode == 0, run.stderr + run.stdout
     posts = list((site.parent / "source" / "_posts" / "金融" / "新浪财经" / "新浪财经－国內")
                  .glob("*.md"))
@@ -92,45 +58,45 @@ def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Pa
     for key in ("title", "categories", "thumbnail", "author"):
         assert got[key] == expected[key], key
 
-    listed = json.loads(newsstand("feeds", "list", "--json", cwd=site.parent).stdout)
+    listed = json.loads(cli_process("feeds", "list", "--json", cwd=site.parent).stdout)
     sina = next(f for f in listed if f["feed"] == "/sina/finance")
     assert sina["status"] == "ok (HTTP 200)" and sina["entries"] == 1
 
 
 def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
     cwd = site.parent
-    radar = newsstand("feeds", "add", "rsshub://sina/finance", cwd=cwd)  # as RSSHub Radar copies
+    radar = cli_process("feeds", "add", "rsshub://sina/finance", cwd=cwd)  # as RSSHub Radar copies
     assert radar.returncode == 0, radar.stderr
     assert feeds_of(site)[-1]["route"] == "/sina/finance"
     # a URL on the configured instance is that route, its RSSHub parameters kept
-    on_instance = newsstand("feeds", "add", _base(site) + "/xueqiu/today?limit=5&key=x",
+    on_instance = cli_process("feeds", "add", _base(site) + "/xueqiu/today?limit=5&key=x",
                             cwd=cwd)
     assert on_instance.returncode == 0, on_instance.stderr
     assert feeds_of(site)[-1] == {"route": "/xueqiu/today", "category": "金融", "source": "雪球",
                                   "channel": "今日话题", "rsshub_params": {"limit": "5"}}
-    duplicate = newsstand("feeds", "add", "sina/finance/", cwd=cwd)
+    duplicate = cli_process("feeds", "add", "sina/finance/", cwd=cwd)
     assert duplicate.returncode == 2 and "already in" in duplicate.stderr
-    unknown = newsstand("feeds", "add", "/not/in/catalog", cwd=cwd)
+    unknown = cli_process("feeds", "add", "/not/in/catalog", cwd=cwd)
     assert unknown.returncode == 2 and "--category" in unknown.stderr
-    template = newsstand("feeds", "add", "/xueqiu/user/:id", cwd=cwd)
+    template = cli_process("feeds", "add", "/xueqiu/user/:id", cwd=cwd)
     assert template.returncode == 2
     assert "id=VALUE" in template.stderr and "用户 id" in template.stderr
     before = site.read_text("utf-8")
-    bad_param = newsstand("feeds", "add", "/xueqiu/hots", "--param", "limt=3", cwd=cwd)
+    bad_param = cli_process("feeds", "add", "/xueqiu/hots", "--param", "limt=3", cwd=cwd)
     assert bad_param.returncode == 2 and "'limit'" in bad_param.stderr
     assert site.read_text("utf-8") == before  # a refused edit writes nothing
 
 
 def test_feeds_add_a_template_with_parameters_and_overrides(site: Path) -> None:
     cwd = site.parent
-    result = newsstand("feeds", "add", "/xueqiu/user/:id", "id=8152922548", "--param",
+    result = cli_process("feeds", "add", "/xueqiu/user/:id", "id=8152922548", "--param",
                        "limit=20", "--param", "mode=fulltext", cwd=cwd)
     assert result.returncode == 0, result.stderr
     assert feeds_of(site)[-1] == {
         "route": "/xueqiu/user/8152922548", "category": "金融", "source": "雪球",
         "channel": "用户动态", "rsshub_params": {"limit": 20, "mode": "fulltext"}}
-    custom = newsstand("feeds", "add", "/not/in/catalog", "--category", "杂项", "--source", "某站",
-                       cwd=cwd)
+    custom = cli_process("feeds", "add", "/not/in/catalog", "--category", "杂项", "--source",
+                         "某站", cwd=cwd)
     assert custom.returncode == 0, custom.stderr
     assert feeds_of(site)[-1] == {"route": "/not/in/catalog", "category": "杂项",
                                   "source": "某站"}
@@ -150,40 +116,40 @@ def test_feeds_add_discovers_the_feed_of_a_page(tmp_path: Path, server) -> None:
     server.routes["/nofeed"] = Resource(b"<html><head><title>x</title></head></html>",
                                         "text/html")
     site = setup_site(tmp_path, "https://rsshub.example")
-    page = newsstand("feeds", "add", server.url("/blog/"), "--category", "Blogs", "--source",
+    page = cli_process("feeds", "add", server.url("/blog/"), "--category", "Blogs", "--source",
                      "Mine", cwd=tmp_path)
     assert page.returncode == 0, page.stderr
     assert feeds_of(site)[-1]["url"] == server.url("/blog/feed.atom")
     assert server.url("/feed.json") in page.stderr  # the other feed it names is mentioned
-    direct = newsstand("feeds", "add", server.url("/plain.xml"), "--category", "X",
+    direct = cli_process("feeds", "add", server.url("/plain.xml"), "--category", "X",
                        "--source", "Plain", cwd=tmp_path)
     assert direct.returncode == 0 and feeds_of(site)[-1]["url"] == server.url("/plain.xml")
-    twice = newsstand("feeds", "add", server.url("/blog/"), "--category", "B", "--source", "M",
+    twice = cli_process("feeds", "add", server.url("/blog/"), "--category", "B", "--source", "M",
                       cwd=tmp_path)
     assert twice.returncode == 2 and "already in" in twice.stderr
-    none = newsstand("feeds", "add", server.url("/nofeed"), "--category", "B", "--source", "M",
+    none = cli_process("feeds", "add", server.url("/nofeed"), "--category", "B", "--source", "M",
                      cwd=tmp_path)
     assert none.returncode == 2 and "names none" in none.stderr
-    unfiled = newsstand("feeds", "add", server.url("/plain.xml") + "?2", cwd=tmp_path)
+    unfiled = cli_process("feeds", "add", server.url("/plain.xml") + "?2", cwd=tmp_path)
     assert unfiled.returncode == 2 and "--category" in unfiled.stderr
 
 
 def test_list_disable_enable_remove(site: Path) -> None:
     cwd = site.parent
-    assert newsstand("feeds", "add", "/sina/finance", cwd=cwd).returncode == 0
-    assert newsstand("feeds", "disable", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli_process("feeds", "add", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli_process("feeds", "disable", "/sina/finance", cwd=cwd).returncode == 0
     assert feeds_of(site)[-1]["enabled"] is False
     assert [f.key for f in load_config(site).enabled_feeds] == [f"{_base(site)}/existing.xml"]
-    table = newsstand("feeds", "list", cwd=cwd)
+    table = cli_process("feeds", "list", cwd=cwd)
     assert table.returncode == 0
     row = next(line for line in table.stdout.splitlines() if line.startswith("/sina/finance"))
     assert "\tno\t" in row and "never fetched" in row
-    assert newsstand("feeds", "enable", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli_process("feeds", "enable", "/sina/finance", cwd=cwd).returncode == 0
     assert "enabled" not in feeds_of(site)[-1]
-    assert newsstand("feeds", "remove", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli_process("feeds", "remove", "/sina/finance", cwd=cwd).returncode == 0
     assert [f.get("route") for f in feeds_of(site)] == [None]
     assert "# an old favourite" in site.read_text("utf-8")
-    gone = newsstand("feeds", "remove", "/sina/finance", cwd=cwd)
+    gone = cli_process("feeds", "remove", "/sina/finance", cwd=cwd)
     assert gone.returncode == 2 and "feeds list" in gone.stderr
 
 
@@ -252,18 +218,3 @@ def test_access_code_is_for_the_path_rsshub_receives(tmp_path: Path, server) -> 
     assert query["code"] == hashlib.md5((path + "k").encode()).hexdigest()
 
 
-def test_feeds_add_asks_where_to_file_a_url_on_a_terminal(tmp_path: Path, server) -> None:
-    server.routes["/plain.xml"] = Resource(rss([{"title": "t", "guid": "1"}], title="Plain"))
-    site = setup_site(tmp_path, "https://rsshub.example")
-    leader, follower = pty.openpty()
-    try:
-        os.write(leader, "科技\n\n博客\n".encode())  # category; source: the feed's title; channel
-        result = subprocess.run(
-            [sys.executable, "-m", "newsstand.cli", "feeds", "add", server.url("/plain.xml")],
-            cwd=tmp_path, stdin=follower, capture_output=True, text=True, timeout=60)
-    finally:
-        os.close(follower)
-        os.close(leader)
-    assert result.returncode == 0, result.stderr
-    assert feeds_of(site)[-1] == {"url": server.url("/plain.xml"), "category": "科技",
-                                  "source": "Plain", "channel": "博客"}

@@ -7,7 +7,7 @@ import socket
 import time
 from http.server import BaseHTTPRequestHandler
 
-from helpers import rss
+from support.helpers import rss
 
 from newsstand.config import FetchConfig, RSSHubConfig
 from newsstand.demo.server import FeedServer, Resource

@@ -6,18 +6,11 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from faultsite import Site, run_cli
-from helpers import rss
+from support.faultsite import Site, run_cli
+from support.helpers import rss
 
-from newsstand import schedule
-from newsstand.config import HealthConfig, load_config
+from newsstand.config import load_config
 from newsstand.demo.server import FeedServer, Resource
-
-
-def test_rest_doubles_and_is_capped() -> None:
-    health = HealthConfig(backoff=10, max_backoff=60)
-    assert [schedule.rest(health, n) for n in (1, 2, 3, 4, 50)] == [
-        timedelta(minutes=m) for m in (10, 20, 40, 60, 60)]
 
 
 def make_due(db: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from helpers import rss
+from support.helpers import rss
 
 from newsstand import pipeline
 from newsstand.demo.server import Resource

@@ -9,25 +9,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from helpers import newsstand, rss, write_config
+from support.cli import cli_process
+from support.helpers import rss, titled_items, with_channel, write_config
 
 from newsstand import pipeline
-from newsstand.config import load_config, parse_config, parse_duration
+from newsstand.config import load_config
 from newsstand.demo.server import FeedServer, Resource
-from newsstand.parse import parse
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-SY = "http://purl.org/rss/1.0/modules/syndication/"
-
-
-def _items(name: str, count: int) -> list[dict]:
-    return [{"title": f"{name} {i}", "guid": f"{name}-{i}"} for i in range(count)]
-
-
-def _with(doc: bytes, channel_extra: str) -> bytes:
-    """An RSS document with extra elements in its channel (and the sy namespace declared)."""
-    doc = doc.replace(b'<rss version="2.0">', f'<rss version="2.0" xmlns:sy="{SY}">'.encode())
-    return doc.replace(b"<channel>", b"<channel>" + channel_extra.encode(), 1)
 
 
 class Clock:
@@ -41,34 +30,17 @@ class Clock:
         self.now = T0 + timedelta(minutes=minutes)
 
 
-def test_durations_and_hints_are_read() -> None:
-    assert [parse_duration(v) for v in (30, 1.5, "90s", "30m", "2h", "1d", "45")] == [
-        1800, 90, 90, 1800, 7200, 86400, 2700]
-    here = Path("/tmp/newsstand.toml")
-    config = parse_config('[fetch]\ninterval = "2h"\nmin_interval = 0\n[[feeds]]\n'
-                          'url = "https://e.com/f"\ncategory = "c"\nsource = "s"\n'
-                          'interval = "15m"\n', here)
-    assert config.fetch.interval == 7200 and config.fetch.min_interval == 0
-    assert config.feeds[0].interval == 900
-    doc = rss(_items("a", 1))
-    assert parse(_with(doc, "<ttl>45</ttl>"), url="https://e.com/").ttl_minutes == 45
-    daily4 = "<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>"
-    assert parse(_with(doc, daily4), url="https://e.com/").ttl_minutes == 360
-    both = "<ttl>30</ttl><sy:updatePeriod>hourly</sy:updatePeriod>"
-    assert parse(_with(doc, both), url="https://e.com/").ttl_minutes == 60  # the longer
-    assert parse(_with(doc, "<ttl>soon</ttl>"), url="https://e.com/").ttl_minutes is None
-
-
 def _site(server: FeedServer, root: Path, **fetch: object) -> pipeline.Config:
-    server.routes["/plain"] = Resource(rss(_items("plain", 1)))
-    server.routes["/ttl"] = Resource(_with(rss(_items("ttl", 1)), "<ttl>180</ttl>"))
-    server.routes["/sy"] = Resource(_with(rss(_items("sy", 1)),
+    server.routes["/plain"] = Resource(rss(titled_items("plain", 1)))
+    server.routes["/ttl"] = Resource(with_channel(rss(titled_items("ttl", 1)), "<ttl>180</ttl>"))
+    server.routes["/sy"] = Resource(with_channel(rss(titled_items("sy", 1)),
                                           "<sy:updatePeriod>daily</sy:updatePeriod>"
                                           "<sy:updateFrequency>4</sy:updateFrequency>"))
-    server.routes["/cached"] = Resource(rss(_items("cached", 1)),
+    server.routes["/cached"] = Resource(rss(titled_items("cached", 1)),
                                         headers={"Cache-Control": "public, max-age=7200"})
-    server.routes["/eager"] = Resource(rss(_items("eager", 1)))
-    server.routes["/huge-ttl"] = Resource(_with(rss(_items("huge", 1)), "<ttl>100000</ttl>"))
+    server.routes["/eager"] = Resource(rss(titled_items("eager", 1)))
+    server.routes["/huge-ttl"] = Resource(with_channel(rss(titled_items("huge", 1)),
+                                                       "<ttl>100000</ttl>"))
     feeds = [{"url": server.url(f"/{name}"), "category": "c", "source": name}
              for name in ("plain", "ttl", "sy", "cached", "huge-ttl")]
     feeds.append({"url": server.url("/eager"), "category": "c", "source": "eager",
@@ -104,7 +76,7 @@ def test_only_due_feeds_are_fetched_and_hints_are_respected(server: FeedServer,
     fetched, _ = run_at(11)
     assert fetched == {"eager"}
 
-    server.routes["/plain"] = Resource(rss(_items("plain", 2)))  # the feed changes
+    server.routes["/plain"] = Resource(rss(titled_items("plain", 2)))  # the feed changes
     fetched, summary = run_at(61)
     assert fetched == {"plain", "eager"}
     assert summary.changed and sum(r.new for r in summary.feeds) == 1
@@ -141,7 +113,7 @@ def test_a_304_keeps_the_max_age(server: FeedServer, tmp_path: Path) -> None:
 def test_jitter_spreads_feeds_fetched_together(server: FeedServer, tmp_path: Path) -> None:
     names = [f"f{i}" for i in range(8)]
     for name in names:
-        server.routes[f"/{name}"] = Resource(rss(_items(name, 1)))
+        server.routes[f"/{name}"] = Resource(rss(titled_items(name, 1)))
     config = load_config(write_config(
         tmp_path, [{"url": server.url(f"/{n}"), "category": "c", "source": n} for n in names],
         fetch={"interval": "1h", "jitter": 0.5}, output__hexo={"enabled": False},
@@ -158,29 +130,29 @@ def test_jitter_spreads_feeds_fetched_together(server: FeedServer, tmp_path: Pat
 
 def test_run_skips_feeds_not_due_and_all_forces_them(server: FeedServer,
                                                      tmp_path: Path) -> None:
-    server.routes["/a"] = Resource(rss(_items("a", 1)))
-    server.routes["/b"] = Resource(rss(_items("b", 1)))
+    server.routes["/a"] = Resource(rss(titled_items("a", 1)))
+    server.routes["/b"] = Resource(rss(titled_items("b", 1)))
     path = write_config(tmp_path, [
         {"url": server.url("/a"), "category": "c", "source": "a"},
         {"url": server.url("/b"), "category": "c", "source": "b", "interval": "2h"},
     ], fetch={"interval": "1h", "min_interval": "10m", "retries": 0})
-    first = newsstand("run", "--json", "--config", str(path), cwd=tmp_path)
+    first = cli_process("run", "--json", "--config", str(path), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["feeds"]["ok"] == 2
-    again = newsstand("run", "--config", str(path), cwd=tmp_path)
+    again = cli_process("run", "--config", str(path), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert server.hits["/a"] == 1 and server.hits["/b"] == 1
     assert "2 not due yet" in again.stdout and "--all" in again.stdout
-    data = json.loads(newsstand("run", "--json", "--config", str(path), cwd=tmp_path).stdout)
+    data = json.loads(cli_process("run", "--json", "--config", str(path), cwd=tmp_path).stdout)
     assert data["feeds"]["not_due"] == 2 and data["posts"]["written"] == 0
     due = {w["feed"]: datetime.fromisoformat(w["due"]) for w in data["feeds"]["waiting"]}
     gap = due[server.url("/b")] - due[server.url("/a")]
     assert timedelta(minutes=40) < gap < timedelta(minutes=80)  # 2 h vs 1 h, with jitter
-    status = json.loads(newsstand("status", "--json", "--config", str(path), cwd=tmp_path).stdout)
+    status = json.loads(cli_process("status", "--json", "--config", str(path), cwd=tmp_path).stdout)
     shown = {f["feed"]: f for f in status["feeds"]}
     assert shown[server.url("/a")]["interval_minutes"] == 60
     assert shown[server.url("/b")]["interval_minutes"] == 120
     assert datetime.fromisoformat(shown[server.url("/b")]["next_fetch"]) == due[server.url("/b")]
-    forced = newsstand("run", "--all", "--json", "--config", str(path), cwd=tmp_path)
+    forced = cli_process("run", "--all", "--json", "--config", str(path), cwd=tmp_path)
     assert forced.returncode == 0 and json.loads(forced.stdout)["feeds"]["not_due"] == 0
     assert server.hits["/a"] == 2 and server.hits["/b"] == 2

@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 
 import feedparser
 import pytest
-from helpers import rss, write_config
-from site_check import check_site, pages, parse
-from test_acceptance import PLACE, publish_acceptance
+from support.acceptance import PLACE, publish_acceptance
+from support.helpers import dated_item, serve_feed, write_config
+from support.site_check import check_site, pages, parse
 
 from newsstand import pipeline
 from newsstand.config import load_config
 from newsstand.demo import sample
-from newsstand.demo.server import Resource
 from newsstand.parse import parse as parse_feed
 from newsstand.publish.site import SiteError, build_site
 from newsstand.store import open_store
-
-
-def item(n: int, when: datetime, **extra) -> dict:
-    return {"title": f"Item {n}", "link": f"https://example.com/{n}", "guid": f"id-{n}",
-            "date": format_datetime(when), "html": f"<p>Body of item {n}</p>", **extra}
-
-
-def serve_feed(server, path: str, items: list[dict]) -> str:
-    server.routes[path] = Resource(rss(items), "application/rss+xml")
-    return server.url(path)
 
 
 @pytest.fixture
@@ -135,7 +122,7 @@ HOSTILE = (
 def test_no_script_reaches_the_site_even_from_an_unsanitised_feed(server, make_config) -> None:
     now = datetime.now(UTC)
     url = serve_feed(server, "/evil", [
-        item(1, now, html=HOSTILE, title="<script>alert('title')</script>{{ x }}"),
+        dated_item(1, now, html=HOSTILE, title="<script>alert('title')</script>{{ x }}"),
     ])
     config = make_config([{"url": url, "category": "c", "source": "s", "clean": False}])
     assert pipeline.run(config).complete
@@ -162,7 +149,7 @@ def test_no_script_reaches_the_site_even_from_an_unsanitised_feed(server, make_c
 
 def test_rebuilds_are_incremental(server, make_config) -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    items = [item(n, start + timedelta(hours=n)) for n in range(30)]
+    items = [dated_item(n, start + timedelta(hours=n)) for n in range(30)]
     url = serve_feed(server, "/feed", items)
     config = make_config([{"url": url, "category": "c", "source": "s"}],
                          output__site={"per_page": 5})
@@ -175,7 +162,8 @@ def test_rebuilds_are_incremental(server, make_config) -> None:
     assert again.skipped and again.rendered == 0
     assert {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()} == inodes
 
-    serve_feed(server, "/feed", items + [item(n, start + timedelta(hours=n)) for n in (30, 31)])
+    serve_feed(server, "/feed",
+               items + [dated_item(n, start + timedelta(hours=n)) for n in (30, 31)])
     third = pipeline.run(config).site
     # the two entry pages, the fronts of home, category, source, channel, month and day,
     # the newest older page, the feeds, the sitemap, the search page... not the history
@@ -188,7 +176,7 @@ def test_rebuilds_are_incremental(server, make_config) -> None:
     check_site(site)
 
     # a new category is in the top bar of every page, old ones included
-    other = serve_feed(server, "/other", [item(99, start)])
+    other = serve_feed(server, "/other", [dated_item(99, start)])
     config = load_config(write_config(config.root, [
         {"url": url, "category": "c", "source": "s"},
         {"url": other, "category": "新分类", "source": "s"}], output__site={"per_page": 5}))
@@ -199,7 +187,7 @@ def test_rebuilds_are_incremental(server, make_config) -> None:
 
 
 def test_a_failed_build_leaves_the_old_site(server, make_config, tmp_path: Path) -> None:
-    url = serve_feed(server, "/feed", [item(1, datetime(2024, 1, 1, tzinfo=UTC))])
+    url = serve_feed(server, "/feed", [dated_item(1, datetime(2024, 1, 1, tzinfo=UTC))])
     config = make_config([{"url": url, "category": "c", "source": "s"}])
     pipeline.run(config)
     site = config.site_output.dir
@@ -219,7 +207,7 @@ def test_a_failed_build_leaves_the_old_site(server, make_config, tmp_path: Path)
 
 
 def test_leftovers_of_a_killed_build_are_cleared(server, make_config) -> None:
-    url = serve_feed(server, "/feed", [item(1, datetime(2024, 1, 1, tzinfo=UTC))])
+    url = serve_feed(server, "/feed", [dated_item(1, datetime(2024, 1, 1, tzinfo=UTC))])
     config = make_config([{"url": url, "category": "c", "source": "s"}])
     site = config.site_output.dir
     staging = site.with_name(".public.new")
@@ -236,7 +224,7 @@ def test_leftovers_of_a_killed_build_are_cleared(server, make_config) -> None:
 
 
 def test_base_path_prefixes_every_link(server, make_config) -> None:
-    url = serve_feed(server, "/feed", [item(n, datetime(2024, 1, 1, n, tzinfo=UTC))
+    url = serve_feed(server, "/feed", [dated_item(n, datetime(2024, 1, 1, n, tzinfo=UTC))
                                        for n in range(3)])
     config = make_config([{"url": url, "category": "中文 分类", "source": "s"}],
                          output__site={"base_path": "/news/", "language": "en"})
@@ -251,10 +239,11 @@ def test_base_path_prefixes_every_link(server, make_config) -> None:
 
 def test_future_dates_never_sort_above_the_present(server, make_config) -> None:
     url = serve_feed(server, "/feed", [
-        item(1, datetime(2099, 1, 1, tzinfo=UTC)), item(2, datetime(2021, 1, 1, tzinfo=UTC))])
+        dated_item(1, datetime(2099, 1, 1, tzinfo=UTC)),
+        dated_item(2, datetime(2021, 1, 1, tzinfo=UTC))])
     config = make_config([{"url": url, "category": "c", "source": "s"}])
     pipeline.run(config)
-    later = serve_feed(server, "/later", [item(3, datetime.now(UTC) + timedelta(seconds=1))])
+    later = serve_feed(server, "/later", [dated_item(3, datetime.now(UTC) + timedelta(seconds=1))])
     config = load_config(write_config(config.root, [
         {"url": url, "category": "c", "source": "s"},
         {"url": later, "category": "c", "source": "t"}]))
@@ -269,7 +258,7 @@ def test_future_dates_never_sort_above_the_present(server, make_config) -> None:
 
 
 def test_page_names_cannot_escape_or_clash(server, make_config) -> None:
-    url = serve_feed(server, "/feed", [item(1, datetime(2024, 1, 1, tzinfo=UTC))])
+    url = serve_feed(server, "/feed", [dated_item(1, datetime(2024, 1, 1, tzinfo=UTC))])
     config = make_config([{"url": url, "category": "../..", "source": "page",
                            "channel": "index.html"}])
     pipeline.run(config)
@@ -279,47 +268,12 @@ def test_page_names_cannot_escape_or_clash(server, make_config) -> None:
     assert all(site in p.parents for p in site.rglob("*"))
 
 
-def test_serve_previews_and_rebuilds(server, make_config) -> None:
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
-    items = [item(1, datetime(2024, 1, 1, tzinfo=UTC))]
-    url = serve_feed(server, "/feed", items)
-    config = make_config([{"url": url, "category": "c", "source": "s"}])
-    pipeline.run(config)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "serve", "--port", "0", "--json",
-         "-c", str(config.path)], stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        base = json.loads(process.stdout.readline())["url"]
-        assert "Item 1" in urllib.request.urlopen(base).read().decode()
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(base + "no/such/page.html")
-        assert missing.value.code == 404
-        assert "页面不存在" in missing.value.read().decode()  # the site's own 404 page
-        serve_feed(server, "/feed", [*items, item(2, datetime(2024, 1, 2, tzinfo=UTC))])
-        pipeline.run(config, do_publish=False)  # the store changes; serve rebuilds
-        for _ in range(100):
-            if "Item 2" in urllib.request.urlopen(base).read().decode():
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("serve did not rebuild after the store changed")
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 def test_build_command_reports_and_fails_in_one_line(server, make_config, tmp_path) -> None:
     from click.testing import CliRunner
 
     from newsstand.cli import main
 
-    url = serve_feed(server, "/feed", [item(1, datetime(2024, 1, 1, tzinfo=UTC))])
+    url = serve_feed(server, "/feed", [dated_item(1, datetime(2024, 1, 1, tzinfo=UTC))])
     config = make_config([{"url": url, "category": "c", "source": "s"}])
     pipeline.run(config, do_publish=False)
     runner = CliRunner()

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from helpers import rss, write_config
 
 from newsstand.cli import main
 from newsstand.demo.server import FeedServer, Resource
+from support.helpers import rss, write_config
 
 FETCH = {"timeout": 3, "connect_timeout": 2, "read_timeout": 1.5, "retries": 0,
          "max_bytes": 1_000_000}

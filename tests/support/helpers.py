@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from datetime import datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 
@@ -20,18 +19,8 @@ def _toml_value(value: object) -> str:
 
 
 # Tests run the job again and again within seconds: every feed is due on every run unless
-# a test sets the schedule itself (test_schedule.py does).
+# a test sets the schedule itself (the schedule tests do).
 EVERY_RUN = {"interval": 0, "min_interval": 0}
-
-
-EXE = [sys.executable, "-m", "newsstand.cli"]
-
-
-def newsstand(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a user does, in a subprocess."""
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run([*EXE, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env=env)
 
 
 def write_config(root: Path, feeds: list[dict], **sections: dict) -> Path:
@@ -73,3 +62,31 @@ def rss(items: list[dict], title: str = "Test feed", link: str = "https://exampl
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
+
+
+def dated_item(n: int, when: datetime, **extra) -> dict:
+    """Item ``n`` of a feed for ``rss``, published at ``when``."""
+    return {"title": f"Item {n}", "link": f"https://example.com/{n}", "guid": f"id-{n}",
+            "date": format_datetime(when), "html": f"<p>Body of item {n}</p>", **extra}
+
+
+def serve_feed(server, path: str, items: list[dict]) -> str:
+    """Serve ``rss(items)`` at ``path`` of the loopback ``server``; returns its URL."""
+    from newsstand.demo.server import Resource
+
+    server.routes[path] = Resource(rss(items), "application/rss+xml")
+    return server.url(path)
+
+
+SY = "http://purl.org/rss/1.0/modules/syndication/"
+
+
+def titled_items(name: str, count: int) -> list[dict]:
+    """``count`` items for ``rss``, titled and identified by ``name``."""
+    return [{"title": f"{name} {i}", "guid": f"{name}-{i}"} for i in range(count)]
+
+
+def with_channel(doc: bytes, channel_extra: str) -> bytes:
+    """An RSS document with extra elements in its channel (and the sy namespace declared)."""
+    doc = doc.replace(b'<rss version="2.0">', f'<rss version="2.0" xmlns:sy="{SY}">'.encode())
+    return doc.replace(b"<channel>", b"<channel>" + channel_extra.encode(), 1)

@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HEXO_DIR = Path(__file__).resolve().parent / "hexo"
+from support.paths import HEXO as HEXO_DIR
+
 SKELETON_DIR = HEXO_DIR / "site"
 NODE_MODULES = HEXO_DIR / "node_modules"
 HEXO_BIN = Path("node_modules") / "hexo" / "bin" / "hexo"  # relative to the site dir

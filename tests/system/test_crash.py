@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-import yaml
-from helpers import rss, write_config
+from support.checks import check_posts, count, integrity
+from support.helpers import rss, write_config
 
 from newsstand.demo.server import FeedServer, Resource
 
@@ -57,28 +57,6 @@ def site_with(server: FeedServer, root: Path, feeds: int, count: int = 10,
     return write_config(root, [{"url": server.url(f"/f{n}"), "category": "c",
                                 "source": f"s{n}"} for n in range(feeds)],
                         fetch=fetch, **sections)
-
-
-def integrity(db: Path) -> str:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
-
-
-def count(db: Path, sql: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchone()[0]
-
-
-def check_posts(posts_dir: Path) -> list[Path]:
-    """Every file under the posts folder is a whole post: no temporary or partial file."""
-    found = [p for p in posts_dir.rglob("*") if p.is_file()]
-    strays = [p for p in found if p.suffix != ".md" or p.name.startswith(".")]
-    assert not strays, strays
-    for post in found:
-        text = post.read_text("utf-8")
-        assert text.startswith("---\n") and text.endswith("</div>\n"), post
-        assert yaml.safe_load(text.split("\n---\n", 1)[0][4:])["title"]
-    return found
 
 
 def slow_route(server: FeedServer, path: str, seconds: float) -> None:

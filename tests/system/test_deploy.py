@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitserver import GitHTTPServer
-from helpers import rss, write_config
+from support.gitserver import GitHTTPServer
+from support.helpers import rss, write_config
 
-from newsstand.config import derived_cname, load_config
+from newsstand.config import load_config
 from newsstand.demo.server import FeedServer, Resource
 from newsstand.publish import storesync
 
@@ -97,27 +97,6 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
 
 
 # --------------------------------------------------------------------------- config
-
-
-def test_deploy_settings_and_their_defaults(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, [], deploy={"repo": "../pages.git"}))
-    deploy = config.deploy
-    assert deploy.repo == str(tmp_path.parent / "pages.git")  # relative to the config
-    assert (deploy.branch, deploy.store_branch, deploy.force) == ("gh-pages", "newsstand-data",
-                                                                  False)
-    assert deploy.token_env == "GITHUB_TOKEN" and deploy.hexo is None
-    assert deploy.author == "newsstand <newsstand@localhost>"
-    assert deploy.cname is None  # [site] url is localhost
-    for url, cname in (("https://news.example.org/x", "news.example.org"),
-                       ("https://me.github.io/news", None), ("http://127.0.0.1:8000", None),
-                       ("http://[::1]:8000", None), ("http://localhost:4000", None)):
-        assert derived_cname(url) == cname, url
-    url_repo = load_config(write_config(tmp_path, [], deploy={
-        "repo": "git@github.com:me/news.git", "cname": ""}, site={"url": "https://a.org"}))
-    assert url_repo.deploy.repo == "git@github.com:me/news.git" and url_repo.deploy.cname is None
-    hexo = load_config(write_config(tmp_path, [], deploy__hexo={"branch": "master"}))
-    assert hexo.deploy.hexo is not None
-    assert (hexo.deploy.hexo.repo, hexo.deploy.hexo.path) == (None, "source/_posts")
 
 
 def test_deploy_without_a_repo_exits_2_saying_what_to_set(tmp_path: Path, feeds) -> None:
@@ -240,17 +219,6 @@ def test_a_push_that_loses_a_race_is_one_line_and_leaves_the_remote(tmp_path: Pa
     out = ok(newsstand(config, "deploy"))  # the next deploy goes on top of it
     assert "committed" in out
     assert git("--git-dir", str(remote), "rev-parse", "gh-pages^") == other
-
-
-def test_the_starter_config_shows_every_deploy_key() -> None:
-    from newsstand.config import DeployConfig, DeployHexoConfig, starter_config
-
-    text = starter_config()
-    assert "\n[deploy]\n" in text and "\n# [deploy.hexo]\n" in text
-    for name in DeployConfig.__dataclass_fields__.keys() - {"hexo"}:
-        assert f"\n# {name} = " in text, name
-    for name in DeployHexoConfig.__dataclass_fields__:
-        assert f"\n#   {name} = " in text, name
 
 
 def test_hexo_posts_replace_only_their_folder_of_the_branch(tmp_path: Path, feeds) -> None:

@@ -8,17 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from hexo_site import build_hexo_site, require_hexo
-from test_acceptance import publish_acceptance
+from support.acceptance import publish_acceptance
+from support.hexo_site import build_hexo_site
 
 CATEGORIES = ("金融", "新浪财经", "新浪财经－国內")
 TEXT = "打造全国重要先进制造业集聚中心方面"
 
 
 @pytest.mark.parametrize("clean", [False, True], ids=["clean-false", "clean-true"])
-def test_hexo_builds_the_acceptance_post(shared, server, make_config, tmp_path: Path,
+def test_hexo_builds_the_acceptance_post(hexo, shared, server, make_config, tmp_path: Path,
                                          clean: bool) -> None:
-    require_hexo()
     post = publish_acceptance(shared, server, make_config, clean=clean)
     posts_dir = post.parents[3]
     build = build_hexo_site(posts_dir, tmp_path / "hexo").check(allow_warnings=False)
@@ -39,8 +38,7 @@ def test_hexo_builds_the_acceptance_post(shared, server, make_config, tmp_path: 
         assert "<style" not in content and 'referrerpolicy="no-referrer"' in content
 
 
-def test_hexo_builds_the_demo(tmp_path: Path) -> None:
-    require_hexo()
+def test_hexo_builds_the_demo(hexo, tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "newsstand.cli", "demo", str(tmp_path / "d")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -57,9 +55,8 @@ def test_hexo_builds_the_demo(tmp_path: Path) -> None:
     assert (channel / "index.html").is_file()
 
 
-def test_local_dates_for_hexo_sites_with_a_timezone(shared, server, make_config,
+def test_local_dates_for_hexo_sites_with_a_timezone(hexo, shared, server, make_config,
                                                     tmp_path: Path) -> None:
-    require_hexo()
     post = publish_acceptance(shared, server, make_config, clean=True, date_format="local",
                               site={"timezone": "Asia/Shanghai"})
     assert "\ndate: '2021-04-01 08:12:07'\n" in post.read_text("utf-8")

@@ -15,24 +15,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from hexo_site import build_hexo_site, require_hexo
+from support.hexo_site import build_hexo_site
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED = SHARED / "acceptance" / "seed-post.md"
 CATEGORIES = ("金融", "新浪财经", "新浪财经－国內")
 SEED_TEXT = "先进制造业集聚中心"
 INSTANT = "2021-04-01T00:12:07.000Z"  # the seed's date, as the theme prints it
 
 
 @pytest.fixture(autouse=True)
-def _hexo() -> None:
-    require_hexo()
+def _hexo(hexo) -> None:
+    """Every test here builds with real Hexo."""
 
 
-def _need_seed() -> Path:
-    if not SEED.is_file():
-        pytest.skip(f"acceptance data not found: {SEED} (../shared is absent)")
-    return SEED
+@pytest.fixture
+def seed_post(shared: Path) -> Path:
+    """The reference system's post (skips where ../shared is absent)."""
+    return shared / "acceptance" / "seed-post.md"
 
 
 def _write_post(folder: Path, name: str, title: str, date: str, body: str = "") -> None:
@@ -58,8 +56,9 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def test_seed_post_builds_into_category_path_and_article(tmp_path: Path) -> None:
-    seed = _need_seed()
+def test_seed_post_builds_into_category_path_and_article(tmp_path: Path,
+                                                          seed_post: Path) -> None:
+    seed = seed_post
     front = yaml.safe_load(seed.read_text(encoding="utf-8").split("\n---\n")[1])
     assert tuple(front["categories"]) == CATEGORIES
 
@@ -136,7 +135,8 @@ def test_site_timezone_makes_hexo_read_dates_as_wall_clock(tmp_path: Path, tz: s
     assert _post_date(_page_with_title(build, "explicit offset")) != INSTANT
 
 
-def test_blank_line_then_indented_html_becomes_a_code_block(tmp_path: Path) -> None:
+def test_blank_line_then_indented_html_becomes_a_code_block(tmp_path: Path,
+                                                             seed_post: Path) -> None:
     """The seed's body, as the reference wrote it, shows its QR-code block as code.
 
     A CommonMark HTML block ends at a blank line; the seed's later lines are indented
@@ -144,7 +144,7 @@ def test_blank_line_then_indented_html_becomes_a_code_block(tmp_path: Path) -> N
     entities included) as a <pre><code> block. The same body without blank lines stays
     one raw HTML block.
     """
-    seed = _need_seed().read_text(encoding="utf-8")
+    seed = seed_post.read_text(encoding="utf-8")
     head, sep, body = seed.partition("\n---\n\n")
     assert sep, "seed post layout changed"
     compact = "\n".join(line for line in body.splitlines() if line.strip()) + "\n"

@@ -6,17 +6,23 @@ space and a per cent sign, which both formats treat specially."""
 from __future__ import annotations
 
 import fcntl
+import os
 import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
-from helpers import newsstand, rss, write_config
+from support.cli import cli_process
+from support.helpers import rss, write_config
 
 from newsstand.demo.server import FeedServer, Resource
 
-# what cron gives a job: next to nothing
-CRON_ENV = {"HOME": "/nonexistent", "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh", "LANG": "C"}
+# what cron gives a job: next to nothing. (A PYTHONPATH the tests run with is passed on, so
+# that the job imports the code under test, as an installed newsstand would be; CI sets none.)
+_UNDER_TEST = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
+CRON_ENV = {"HOME": "/nonexistent", "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh", "LANG": "C",
+            **_UNDER_TEST}
+SYSTEMD_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C", **_UNDER_TEST}
 
 
 def _site(server: FeedServer, tmp_path: Path) -> Path:
@@ -32,7 +38,7 @@ def _posts(config: Path) -> list[Path]:
 def test_cron_line_runs_the_job_silently_and_speaks_up_when_it_fails(
         server: FeedServer, tmp_path: Path) -> None:
     config = _site(server, tmp_path)
-    made = newsstand("init", "--cron", "--config", str(config), cwd=tmp_path)
+    made = cli_process("init", "--cron", "--config", str(config), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     (line,) = made.stdout.strip().splitlines()
     fields = line.split(" ", 5)
@@ -67,13 +73,13 @@ def _setting(unit: str, key: str) -> str:
 def test_systemd_units_verify_and_their_command_runs(server: FeedServer,
                                                      tmp_path: Path) -> None:
     config = _site(server, tmp_path)
-    made = newsstand("init", "--systemd", "--config", str(config), cwd=tmp_path)
+    made = cli_process("init", "--systemd", "--config", str(config), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     units = config.parent / "systemd"
     names = sorted(p.name for p in units.iterdir())
     assert names == ["newsstand-watch.service", "newsstand.service", "newsstand.timer"]
     assert "systemctl --user enable --now newsstand.timer" in made.stdout
-    again = newsstand("init", "--systemd", "--config", str(config), cwd=tmp_path)
+    again = cli_process("init", "--systemd", "--config", str(config), cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
 
     analyze = shutil.which("systemd-analyze")
@@ -87,7 +93,7 @@ def test_systemd_units_verify_and_their_command_runs(server: FeedServer,
     argv = _exec_start(service)
     workdir = _setting(service, "WorkingDirectory")
     assert Path(workdir) == config.parent and argv[-2:] == ["--config", str(config)]
-    ran = subprocess.run(argv, cwd=workdir, env={"PATH": "/usr/bin:/bin", "LANG": "C"},
+    ran = subprocess.run(argv, cwd=workdir, env=SYSTEMD_ENV,
                          capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stderr
     assert len(_posts(config)) == 1
@@ -96,7 +102,7 @@ def test_systemd_units_verify_and_their_command_runs(server: FeedServer,
     argv = _exec_start(watch)
     assert argv[-3:] == ["watch", "--config", str(config)]
     process = subprocess.Popen([*argv, "--cycles", "1"], cwd=workdir,
-                               env={"PATH": "/usr/bin:/bin", "LANG": "C"},
+                               env=SYSTEMD_ENV,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0 and "cycle 1" in err, err

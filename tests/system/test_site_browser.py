@@ -8,29 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_acceptance import PLACE, publish_acceptance
+from support.acceptance import PLACE, publish_acceptance
 
-CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")  # as conftest.py
 TITLE = "先进制造业"
-
-
-def _require_browser():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        if os.environ.get("NEWSSTAND_REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium is not at {CHROMIUM} (apt-get install chromium)")
-        pytest.skip(f"Chromium is not at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    return sync_playwright
 
 
 @pytest.fixture
@@ -48,8 +35,8 @@ def preview(shared, server, make_config) -> Iterator[str]:
         process.wait(10)
 
 
-def test_category_path_search_and_dark_mode(preview: str, tmp_path: Path) -> None:
-    sync_playwright = _require_browser()
+def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Path) -> None:
+    sync_playwright = chromium
     shots = tmp_path / "screenshots"
     shots.mkdir()
     errors: list[str] = []

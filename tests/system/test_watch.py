@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from helpers import rss, write_config
-from test_crash import check_posts, integrity
+from support.checks import check_posts, integrity
+from support.helpers import rss, write_config
 
 from newsstand.demo.server import FeedServer, Resource
 
@@ -155,20 +155,3 @@ def test_a_failing_cycle_is_reported_and_the_next_one_comes(server: FeedServer,
     assert server.hits["/a"] == 2  # cycles 1 and 3
 
 
-def test_without_every_it_sleeps_until_the_next_feed_is_due() -> None:
-    from newsstand.pipeline import RunSummary
-    from newsstand.watch import MAX_PAUSE, MIN_PAUSE, _next_start
-
-    now = datetime(2026, 11, 27, 8, 0)
-
-    def after(wake: timedelta | None) -> timedelta:
-        summary = RunSummary(wake=None if wake is None else now + wake)
-        return _next_start(now, now, summary, None) - now
-
-    assert after(timedelta(minutes=2)) == timedelta(minutes=2)
-    assert after(timedelta(0)) == MIN_PAUSE  # a feed is due already: a short breath first
-    assert after(timedelta(hours=1)) == MAX_PAUSE  # wakes to look at the config again
-    assert after(None) == MAX_PAUSE  # every feed gone
-    started = now - timedelta(minutes=5)
-    assert _next_start(started, now, None, 1800) == started + timedelta(minutes=30)
-    assert _next_start(started, now, None, 60) == now  # the cycle took longer than --every

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import rss, write_config
+from support.helpers import rss, write_config
 
 from newsstand import __version__
 from newsstand.demo.server import FeedServer, Resource

@@ -17,19 +17,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.paths import SHARED
 
+from newsstand.demo.server import LoopbackHTTPServer
 from newsstand.model import Entry, ParsedFeed
 from newsstand.parse import ParseError, parse, parse_date
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"
 URL = "http://127.0.0.1:1200/test/feed"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-needs_shared = pytest.mark.skipif(
-    not (SHARED / "corpus" / "MANIFEST.json").is_file(),
-    reason=f"shared test data not found at {SHARED} (CI always has it)",
-)
+needs_shared = pytest.mark.needs_shared  # skipped by conftest.py where ../shared is absent
 
 
 def rss(items: str, channel: str = "", *, declaration: str = "UTF-8", namespaces: str = "") -> str:
@@ -691,13 +689,14 @@ def listener() -> Iterator[tuple[int, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)  # stops at once
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield server.server_port, requests
     finally:
         server.shutdown()
+        thread.join()
         server.server_close()
 
 

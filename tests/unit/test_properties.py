@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_faults_content import assert_safe
+from support.hostile import assert_safe
 
 from newsstand.clean import clean_html
 from newsstand.model import Entry, Feed, Fetched, Item
