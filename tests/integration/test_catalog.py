@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from support.cli import cli_process
+from support.cli import cli
 from support.helpers import write_config
 
 from newsstand.demo.server import Resource
@@ -46,28 +46,28 @@ def test_sync_from_an_instance_then_search(shared: Path, server, tmp_path: Path)
     # the first instance does not answer: the next one is asked
     write_config(tmp_path, [], rsshub={"instances": [server.url("/down"), server.base]},
                  fetch={"retries": 0})
-    result = cli_process("routes", "sync", "--json", cwd=tmp_path)
+    result = cli("routes", "sync", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     synced = json.loads(result.stdout)
     expected = sum(len(ns["routes"]) for ns in json.loads(sample).values())
     assert synced["origin"] == server.base and synced["routes"] == expected
     assert server.hits["/down/api/namespace"] == 1
 
-    chinese = json.loads(cli_process("routes", "search", "财联社", "--json", cwd=tmp_path).stdout)
+    chinese = json.loads(cli("routes", "search", "财联社", "--json", cwd=tmp_path).stdout)
     assert chinese and {r["source"] for r in chinese} == {"财联社"}
-    english = json.loads(cli_process("routes", "search", "cls", "telegraph", "--json",
+    english = json.loads(cli("routes", "search", "cls", "telegraph", "--json",
                                    cwd=tmp_path).stdout)
     assert [r["path"] for r in english] == ["/cls/telegraph/:category?"]
-    by_category = json.loads(cli_process("routes", "search", "finance", "--json",
+    by_category = json.loads(cli("routes", "search", "finance", "--json",
                                        cwd=tmp_path).stdout)
     assert all("finance" in (r["category_id"] or "") + r["path"] for r in by_category)
     assert any(r["category"] == "金融" and "finance" not in r["path"] for r in by_category)
 
-    table = cli_process("routes", "search", "新浪", cwd=tmp_path)
+    table = cli("routes", "search", "新浪", cwd=tmp_path)
     assert table.returncode == 0 and "/sina/finance/china" in table.stdout  # example column
-    shown = cli_process("routes", "show", "/sina/finance/china", cwd=tmp_path)
+    shown = cli("routes", "show", "/sina/finance/china", cwd=tmp_path)
     assert shown.returncode == 0 and "新媒体" in shown.stdout and ":lid" in shown.stdout
-    missing = cli_process("routes", "search", "no-such-word-here", cwd=tmp_path)
+    missing = cli("routes", "search", "no-such-word-here", cwd=tmp_path)
     assert missing.returncode == 0 and missing.stdout == "" and "no route" in missing.stderr
 
 
@@ -76,11 +76,11 @@ def test_a_catalog_from_docs_and_instance_keeps_both(shared: Path, server,
     sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
     server.routes["/api/namespace"] = Resource(sample, "application/json")
     write_config(tmp_path, [], rsshub={"instances": [server.base]})
-    assert cli_process("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
+    assert cli("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
                      cwd=tmp_path).returncode == 0
-    assert cli_process("routes", "sync", cwd=tmp_path).returncode == 0
-    old = json.loads(cli_process("routes", "show", "/sina/finance", "--json", cwd=tmp_path).stdout)
-    new = json.loads(cli_process("routes", "show", "/sina/finance/china", "--json",
+    assert cli("routes", "sync", cwd=tmp_path).returncode == 0
+    old = json.loads(cli("routes", "show", "/sina/finance", "--json", cwd=tmp_path).stdout)
+    new = json.loads(cli("routes", "show", "/sina/finance/china", "--json",
                                cwd=tmp_path).stdout)
     assert (old["category"], old["source"], old["channel"]) == ACCEPTANCE
     assert (new["path"], new["category"], new["format"]) == ("/sina/finance/china/:lid?",

@@ -7,17 +7,17 @@ import json
 from pathlib import Path
 
 import yaml
-from support.cli import cli_process
+from support.cli import cli
 from support.helpers import rss, write_config
 
 from newsstand.demo.server import Resource
 
 
 def test_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
-    result = cli_process("init", cwd=tmp_path)
+    result = cli("init", cwd=tmp_path)
     assert result.returncode == 0 and (tmp_path / "newsstand.toml").exists()
     assert "/sina/finance" in (tmp_path / "newsstand.toml").read_text("utf-8")
-    again = cli_process("init", cwd=tmp_path)
+    again = cli("init", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
@@ -28,7 +28,7 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
         {"url": server.url("/ok"), "category": "新闻", "source": "源"},
         {"url": server.url("/missing"), "category": "新闻", "source": "坏"},
     ], fetch={"retries": 0})
-    result = cli_process("run", "--json", "--config", str(path), cwd=tmp_path)
+    result = cli("run", "--json", "--config", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["feeds"] == {
@@ -43,24 +43,24 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
     assert f"feed {server.url('/missing')} failed after 1 attempt(s)" in run_log
     assert "HTTP 404" in run_log and "run done" in run_log
     assert summary["entries"]["new"] == 1 and summary["posts"]["written"] == 1
-    again = json.loads(cli_process("run", "--json", "-c", str(path), cwd=tmp_path).stdout)
+    again = json.loads(cli("run", "--json", "-c", str(path), cwd=tmp_path).stdout)
     assert again["posts"]["written"] == 0 and again["entries"]["new"] == 0
 
 
 def test_plain_output_when_not_a_terminal(tmp_path: Path, server) -> None:
     server.routes["/ok"] = Resource(rss([{"title": "t", "guid": "1"}]))
     write_config(tmp_path, [{"url": server.url("/ok"), "category": "c", "source": "s"}])
-    result = cli_process("run", "--verbose", cwd=tmp_path)
+    result = cli("run", "--verbose", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[1/1] ok" in result.stderr
     assert "feeds    1 total, 1 ok, 0 failed" in result.stdout
-    fetch_only = cli_process("fetch", cwd=tmp_path)
-    publish_only = cli_process("publish", cwd=tmp_path)
+    fetch_only = cli("fetch", cwd=tmp_path)
+    publish_only = cli("publish", cwd=tmp_path)
     assert fetch_only.returncode == 0 and publish_only.returncode == 0
 
 
 def test_demo_runs_offline(tmp_path: Path) -> None:
-    result = cli_process("demo", str(tmp_path / "demo"), cwd=tmp_path)
+    result = cli("demo", str(tmp_path / "demo"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Hexo posts are in" in result.stdout
     posts = list((tmp_path / "demo" / "source" / "_posts").rglob("*.md"))
@@ -70,5 +70,5 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
     assert ("金融", "示例财经", "示例财经－国内") in categories
     gbk = [p for p in posts if "示例日报" in p.parts]
     assert gbk and all("\ufffd" not in p.read_text("utf-8") for p in gbk)
-    rerun = cli_process("demo", str(tmp_path / "demo"), "--json", cwd=tmp_path)
+    rerun = cli("demo", str(tmp_path / "demo"), "--json", cwd=tmp_path)
     assert rerun.returncode == 0 and json.loads(rerun.stdout)["posts"]["written"] == 0

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
-from support.cli import cli_process
+from support.cli import cli
 from support.helpers import rss
 from support.user_config import feeds_of, setup_site
 
@@ -28,7 +28,7 @@ def site(tmp_path: Path, server, shared: Path) -> Path:
         (shared / "acceptance" / "sina-finance.xml").read_bytes(),
         "application/rss+xml; charset=utf-8")
     path = setup_site(tmp_path, server.base)
-    synced = cli_process("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
+    synced = cli("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
                        cwd=tmp_path)
     assert synced.returncode == 0, synced.stderr
     return path
@@ -36,7 +36,7 @@ def site(tmp_path: Path, server, shared: Path) -> Path:
 
 def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Path) -> None:
     before = site.read_text("utf-8")
-    result = cli_process("feeds", "add", "/sina/finance", cwd=site.parent)
+    result = cli("feeds", "add", "/sina/finance", cwd=site.parent)
     assert result.returncode == 0, result.stderr
     assert "金融 › 新浪财经 › 新浪财经－国內" in result.stdout
     after = site.read_text("utf-8")
@@ -47,7 +47,7 @@ def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Pa
     assert feeds_of(site)[-1] == {"route": "/sina/finance", "category": "金融",
                                   "source": "新浪财经", "channel": "新浪财经－国內"}
 
-    run = cli_process("run", cwd=site.parent)
+    run = cli("run", cwd=site.parent)
     assert run.returncode == 0, run.stderr + run.stdout
     posts = list((site.parent / "source" / "_posts" / "金融" / "新浪财经" / "新浪财经－国內")
                  .glob("*.md"))
@@ -58,44 +58,44 @@ def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Pa
     for key in ("title", "categories", "thumbnail", "author"):
         assert got[key] == expected[key], key
 
-    listed = json.loads(cli_process("feeds", "list", "--json", cwd=site.parent).stdout)
+    listed = json.loads(cli("feeds", "list", "--json", cwd=site.parent).stdout)
     sina = next(f for f in listed if f["feed"] == "/sina/finance")
     assert sina["status"] == "ok (HTTP 200)" and sina["entries"] == 1
 
 
 def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
     cwd = site.parent
-    radar = cli_process("feeds", "add", "rsshub://sina/finance", cwd=cwd)  # as RSSHub Radar copies
+    radar = cli("feeds", "add", "rsshub://sina/finance", cwd=cwd)  # as RSSHub Radar copies
     assert radar.returncode == 0, radar.stderr
     assert feeds_of(site)[-1]["route"] == "/sina/finance"
     # a URL on the configured instance is that route, its RSSHub parameters kept
-    on_instance = cli_process("feeds", "add", _base(site) + "/xueqiu/today?limit=5&key=x",
+    on_instance = cli("feeds", "add", _base(site) + "/xueqiu/today?limit=5&key=x",
                             cwd=cwd)
     assert on_instance.returncode == 0, on_instance.stderr
     assert feeds_of(site)[-1] == {"route": "/xueqiu/today", "category": "金融", "source": "雪球",
                                   "channel": "今日话题", "rsshub_params": {"limit": "5"}}
-    duplicate = cli_process("feeds", "add", "sina/finance/", cwd=cwd)
+    duplicate = cli("feeds", "add", "sina/finance/", cwd=cwd)
     assert duplicate.returncode == 2 and "already in" in duplicate.stderr
-    unknown = cli_process("feeds", "add", "/not/in/catalog", cwd=cwd)
+    unknown = cli("feeds", "add", "/not/in/catalog", cwd=cwd)
     assert unknown.returncode == 2 and "--category" in unknown.stderr
-    template = cli_process("feeds", "add", "/xueqiu/user/:id", cwd=cwd)
+    template = cli("feeds", "add", "/xueqiu/user/:id", cwd=cwd)
     assert template.returncode == 2
     assert "id=VALUE" in template.stderr and "用户 id" in template.stderr
     before = site.read_text("utf-8")
-    bad_param = cli_process("feeds", "add", "/xueqiu/hots", "--param", "limt=3", cwd=cwd)
+    bad_param = cli("feeds", "add", "/xueqiu/hots", "--param", "limt=3", cwd=cwd)
     assert bad_param.returncode == 2 and "'limit'" in bad_param.stderr
     assert site.read_text("utf-8") == before  # a refused edit writes nothing
 
 
 def test_feeds_add_a_template_with_parameters_and_overrides(site: Path) -> None:
     cwd = site.parent
-    result = cli_process("feeds", "add", "/xueqiu/user/:id", "id=8152922548", "--param",
+    result = cli("feeds", "add", "/xueqiu/user/:id", "id=8152922548", "--param",
                        "limit=20", "--param", "mode=fulltext", cwd=cwd)
     assert result.returncode == 0, result.stderr
     assert feeds_of(site)[-1] == {
         "route": "/xueqiu/user/8152922548", "category": "金融", "source": "雪球",
         "channel": "用户动态", "rsshub_params": {"limit": 20, "mode": "fulltext"}}
-    custom = cli_process("feeds", "add", "/not/in/catalog", "--category", "杂项", "--source",
+    custom = cli("feeds", "add", "/not/in/catalog", "--category", "杂项", "--source",
                          "某站", cwd=cwd)
     assert custom.returncode == 0, custom.stderr
     assert feeds_of(site)[-1] == {"route": "/not/in/catalog", "category": "杂项",
@@ -116,40 +116,40 @@ def test_feeds_add_discovers_the_feed_of_a_page(tmp_path: Path, server) -> None:
     server.routes["/nofeed"] = Resource(b"<html><head><title>x</title></head></html>",
                                         "text/html")
     site = setup_site(tmp_path, "https://rsshub.example")
-    page = cli_process("feeds", "add", server.url("/blog/"), "--category", "Blogs", "--source",
+    page = cli("feeds", "add", server.url("/blog/"), "--category", "Blogs", "--source",
                      "Mine", cwd=tmp_path)
     assert page.returncode == 0, page.stderr
     assert feeds_of(site)[-1]["url"] == server.url("/blog/feed.atom")
     assert server.url("/feed.json") in page.stderr  # the other feed it names is mentioned
-    direct = cli_process("feeds", "add", server.url("/plain.xml"), "--category", "X",
+    direct = cli("feeds", "add", server.url("/plain.xml"), "--category", "X",
                        "--source", "Plain", cwd=tmp_path)
     assert direct.returncode == 0 and feeds_of(site)[-1]["url"] == server.url("/plain.xml")
-    twice = cli_process("feeds", "add", server.url("/blog/"), "--category", "B", "--source", "M",
+    twice = cli("feeds", "add", server.url("/blog/"), "--category", "B", "--source", "M",
                       cwd=tmp_path)
     assert twice.returncode == 2 and "already in" in twice.stderr
-    none = cli_process("feeds", "add", server.url("/nofeed"), "--category", "B", "--source", "M",
+    none = cli("feeds", "add", server.url("/nofeed"), "--category", "B", "--source", "M",
                      cwd=tmp_path)
     assert none.returncode == 2 and "names none" in none.stderr
-    unfiled = cli_process("feeds", "add", server.url("/plain.xml") + "?2", cwd=tmp_path)
+    unfiled = cli("feeds", "add", server.url("/plain.xml") + "?2", cwd=tmp_path)
     assert unfiled.returncode == 2 and "--category" in unfiled.stderr
 
 
 def test_list_disable_enable_remove(site: Path) -> None:
     cwd = site.parent
-    assert cli_process("feeds", "add", "/sina/finance", cwd=cwd).returncode == 0
-    assert cli_process("feeds", "disable", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli("feeds", "add", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli("feeds", "disable", "/sina/finance", cwd=cwd).returncode == 0
     assert feeds_of(site)[-1]["enabled"] is False
     assert [f.key for f in load_config(site).enabled_feeds] == [f"{_base(site)}/existing.xml"]
-    table = cli_process("feeds", "list", cwd=cwd)
+    table = cli("feeds", "list", cwd=cwd)
     assert table.returncode == 0
     row = next(line for line in table.stdout.splitlines() if line.startswith("/sina/finance"))
     assert "\tno\t" in row and "never fetched" in row
-    assert cli_process("feeds", "enable", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli("feeds", "enable", "/sina/finance", cwd=cwd).returncode == 0
     assert "enabled" not in feeds_of(site)[-1]
-    assert cli_process("feeds", "remove", "/sina/finance", cwd=cwd).returncode == 0
+    assert cli("feeds", "remove", "/sina/finance", cwd=cwd).returncode == 0
     assert [f.get("route") for f in feeds_of(site)] == [None]
     assert "# an old favourite" in site.read_text("utf-8")
-    gone = cli_process("feeds", "remove", "/sina/finance", cwd=cwd)
+    gone = cli("feeds", "remove", "/sina/finance", cwd=cwd)
     assert gone.returncode == 2 and "feeds list" in gone.stderr
 
 

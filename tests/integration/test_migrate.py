@@ -8,7 +8,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from support.cli import cli_process
+from support.cli import cli
 from support.paths import DATA
 
 PAGE = DATA / "rsshub-page"
@@ -17,7 +17,7 @@ PAGE = DATA / "rsshub-page"
 def site(tmp: Path, shared: Path) -> Path:
     path = tmp / "newsstand.toml"
     path.write_text("# migrated site\n[site]\ntitle = \"旧站\"\n", "utf-8")
-    synced = cli_process("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
+    synced = cli("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
                        cwd=tmp)
     assert synced.returncode == 0, synced.stderr
     return path
@@ -25,7 +25,7 @@ def site(tmp: Path, shared: Path) -> Path:
 
 def test_migrate_writes_the_equivalent_feeds(tmp_path: Path, shared: Path) -> None:
     config = site(tmp_path, shared)
-    result = cli_process("migrate-rsshub-page", str(PAGE), "--json", cwd=tmp_path)
+    result = cli("migrate-rsshub-page", str(PAGE), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     feeds = tomllib.loads(config.read_text("utf-8"))["feeds"]
@@ -49,7 +49,7 @@ def test_migrate_writes_the_equivalent_feeds(tmp_path: Path, shared: Path) -> No
     assert [s.split(":")[0] for s in report["skipped"]] == ["/no/such/route"]
     assert config.read_text("utf-8").startswith("# migrated site\n")
 
-    again = cli_process("migrate-rsshub-page", str(PAGE), cwd=tmp_path)
+    again = cli("migrate-rsshub-page", str(PAGE), cwd=tmp_path)
     assert again.returncode == 0 and "7 already in" in again.stdout
     assert tomllib.loads(config.read_text("utf-8"))["feeds"] == feeds
 
@@ -60,7 +60,7 @@ def test_config_yml_at_the_top_and_dry_run(tmp_path: Path, shared: Path) -> None
     old.mkdir()
     shutil.copy(PAGE / "temple" / "temple_config.yml", old / "config.yml")
     before = config.read_text("utf-8")
-    result = cli_process("migrate-rsshub-page", str(old), "--dry-run", cwd=tmp_path)
+    result = cli("migrate-rsshub-page", str(old), "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "would add /sina/finance under 金融 › 新浪财经 › 新浪财经－国內" in result.stdout
     assert config.read_text("utf-8") == before
@@ -68,5 +68,5 @@ def test_config_yml_at_the_top_and_dry_run(tmp_path: Path, shared: Path) -> None
 
 def test_a_folder_without_the_reference_config(tmp_path: Path, shared: Path) -> None:
     site(tmp_path, shared)
-    result = cli_process("migrate-rsshub-page", str(tmp_path), cwd=tmp_path)
+    result = cli("migrate-rsshub-page", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "temple_config.yml" in result.stderr

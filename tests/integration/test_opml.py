@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from support.cli import cli_process
+from support.cli import cli
 from support.paths import DATA as TEST_DATA
 
 from newsstand.sources.opml import read_opml
@@ -38,7 +38,7 @@ def test_reader_exports_import(tmp_path: Path, reader: str) -> None:
     file = DATA / f"{reader}.opml"
     text = file.read_text("utf-8")
     site = new_site(tmp_path)
-    result = cli_process("feeds", "import-opml", str(file), cwd=tmp_path)
+    result = cli("feeds", "import-opml", str(file), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     feeds = feeds_of(site)
     assert len(feeds) == len(re.findall(r'xmlUrl="', text))
@@ -49,7 +49,7 @@ def test_reader_exports_import(tmp_path: Path, reader: str) -> None:
 
 def test_rsshub_urls_become_routes_without_the_key(tmp_path: Path) -> None:
     site = new_site(tmp_path)
-    assert cli_process("feeds", "import-opml", str(DATA / "miniflux.opml"),
+    assert cli("feeds", "import-opml", str(DATA / "miniflux.opml"),
                      cwd=tmp_path).returncode == 0
     xueqiu = next(f for f in feeds_of(site) if f.get("route"))
     assert xueqiu == {"route": "/xueqiu/today", "category": "All", "source": "雪球 今日话题",
@@ -60,7 +60,7 @@ def test_rsshub_urls_become_routes_without_the_key(tmp_path: Path) -> None:
 def test_round_trip_keeps_every_feed_and_folder(tmp_path: Path) -> None:
     first = new_site(tmp_path / "a")
     for reader in READERS:
-        assert cli_process("feeds", "import-opml", str(DATA / f"{reader}.opml"),
+        assert cli("feeds", "import-opml", str(DATA / f"{reader}.opml"),
                          cwd=first.parent).returncode == 0
     # a nested folder (category › source), a disabled feed and a channel of its own
     (tmp_path / "nested.opml").write_text(
@@ -72,16 +72,16 @@ def test_round_trip_keeps_every_feed_and_folder(tmp_path: Path) -> None:
         "</outline></outline>"
         '<outline type="rss" text="Loose" xmlUrl="https://loose.example/feed"/>'
         "</body></opml>", "utf-8")
-    assert cli_process("feeds", "import-opml", str(tmp_path / "nested.opml"),
+    assert cli("feeds", "import-opml", str(tmp_path / "nested.opml"),
                      cwd=first.parent).returncode == 0
-    exported = cli_process("feeds", "export-opml", cwd=first.parent)
+    exported = cli("feeds", "export-opml", cwd=first.parent)
     assert exported.returncode == 0
     out = tmp_path / "out.opml"
     out.write_text(exported.stdout, "utf-8")
     assert len(read_opml(out.read_bytes())) == len(feeds_of(first))
 
     second = new_site(tmp_path / "b")
-    assert cli_process("feeds", "import-opml", str(out), cwd=second.parent).returncode == 0
+    assert cli("feeds", "import-opml", str(out), cwd=second.parent).returncode == 0
     assert places(second) == places(first)
     assert ("/sina/finance/china", "金融", "新浪财经", "新浪财经－国內", True,
             ()) in places(second)
@@ -89,7 +89,7 @@ def test_round_trip_keeps_every_feed_and_folder(tmp_path: Path) -> None:
     assert ("https://loose.example/feed", "Uncategorized", "Loose", "Loose", True,
             ()) in places(second)
 
-    again = cli_process("feeds", "import-opml", str(out), cwd=second.parent)
+    again = cli("feeds", "import-opml", str(out), cwd=second.parent)
     assert again.returncode == 0 and "already there" in again.stdout
     assert places(second) == places(first)
 
@@ -97,7 +97,7 @@ def test_round_trip_keeps_every_feed_and_folder(tmp_path: Path) -> None:
 def test_not_opml_is_refused(tmp_path: Path) -> None:
     new_site(tmp_path)
     (tmp_path / "x.opml").write_text("<rss><channel/></rss>", "utf-8")
-    result = cli_process("feeds", "import-opml", str(tmp_path / "x.opml"), cwd=tmp_path)
+    result = cli("feeds", "import-opml", str(tmp_path / "x.opml"), cwd=tmp_path)
     assert result.returncode == 2 and "not an OPML document" in result.stderr
 
 
@@ -108,6 +108,6 @@ def test_feeds_that_are_not_http_are_reported_not_written(tmp_path: Path) -> Non
         '<outline text="odd" xmlUrl="feed://example.com/rss"/>'
         '<outline text="ok" xmlUrl="https://example.com/rss"/>'
         "</outline></body></opml>", "utf-8")
-    result = cli_process("feeds", "import-opml", str(tmp_path / "x.opml"), cwd=tmp_path)
+    result = cli("feeds", "import-opml", str(tmp_path / "x.opml"), cwd=tmp_path)
     assert result.returncode == 0 and "feed://example.com/rss" in result.stderr
     assert [f["url"] for f in feeds_of(site)] == ["https://example.com/rss"]

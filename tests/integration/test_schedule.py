@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from support.cli import cli_process
+from support.cli import cli
 from support.helpers import rss, titled_items, with_channel, write_config
 
 from newsstand import pipeline
@@ -136,23 +136,23 @@ def test_run_skips_feeds_not_due_and_all_forces_them(server: FeedServer,
         {"url": server.url("/a"), "category": "c", "source": "a"},
         {"url": server.url("/b"), "category": "c", "source": "b", "interval": "2h"},
     ], fetch={"interval": "1h", "min_interval": "10m", "retries": 0})
-    first = cli_process("run", "--json", "--config", str(path), cwd=tmp_path)
+    first = cli("run", "--json", "--config", str(path), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["feeds"]["ok"] == 2
-    again = cli_process("run", "--config", str(path), cwd=tmp_path)
+    again = cli("run", "--config", str(path), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert server.hits["/a"] == 1 and server.hits["/b"] == 1
     assert "2 not due yet" in again.stdout and "--all" in again.stdout
-    data = json.loads(cli_process("run", "--json", "--config", str(path), cwd=tmp_path).stdout)
+    data = json.loads(cli("run", "--json", "--config", str(path), cwd=tmp_path).stdout)
     assert data["feeds"]["not_due"] == 2 and data["posts"]["written"] == 0
     due = {w["feed"]: datetime.fromisoformat(w["due"]) for w in data["feeds"]["waiting"]}
     gap = due[server.url("/b")] - due[server.url("/a")]
     assert timedelta(minutes=40) < gap < timedelta(minutes=80)  # 2 h vs 1 h, with jitter
-    status = json.loads(cli_process("status", "--json", "--config", str(path), cwd=tmp_path).stdout)
+    status = json.loads(cli("status", "--json", "--config", str(path), cwd=tmp_path).stdout)
     shown = {f["feed"]: f for f in status["feeds"]}
     assert shown[server.url("/a")]["interval_minutes"] == 60
     assert shown[server.url("/b")]["interval_minutes"] == 120
     assert datetime.fromisoformat(shown[server.url("/b")]["next_fetch"]) == due[server.url("/b")]
-    forced = cli_process("run", "--all", "--json", "--config", str(path), cwd=tmp_path)
+    forced = cli("run", "--all", "--json", "--config", str(path), cwd=tmp_path)
     assert forced.returncode == 0 and json.loads(forced.stdout)["feeds"]["not_due"] == 0
     assert server.hits["/a"] == 2 and server.hits["/b"] == 2

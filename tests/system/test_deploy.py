@@ -1,5 +1,8 @@
 """`newsstand deploy` and `newsstand store save/restore` against real git repositories: local
-bare ones, and one served over HTTP by `git http-backend` that demands the token."""
+bare ones, and one served over HTTP by `git http-backend` that demands the token.
+
+The commands run in this process (CliRunner) except where the child's environment is the
+point: no git on PATH, a git wrapper on PATH, the token in GITHUB_TOKEN."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.cli import Ran, cli
 from support.gitserver import GitHTTPServer
 from support.helpers import rss, write_config
 
@@ -39,8 +43,17 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def newsstand(config: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as a real process; ``args`` start with the command's name."""
+def newsstand(config: Path, *args: str) -> Ran:
+    """The CLI in this process (CliRunner); ``args`` start with the command's name. The git
+    it runs sees no global git config and no token, as with ``_env``."""
+    return cli(*args, "-c", str(config),
+               env={"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+                    "GITHUB_TOKEN": None})
+
+
+def newsstand_process(config: Path, *args: str,
+                      **env: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a real process, for what its environment decides (PATH, the token)."""
     return subprocess.run([sys.executable, "-m", "newsstand.cli", *args, "-c", str(config)],
                           capture_output=True, text=True, env=_env(**env), timeout=300,
                           check=False)
@@ -91,7 +104,7 @@ def site_config(root: Path, server: FeedServer, **deploy: object) -> Path:
                         fetch={"timeout": 5, "retries": 0}, deploy=deploy)
 
 
-def ok(done: subprocess.CompletedProcess[str]) -> str:
+def ok(done: Ran | subprocess.CompletedProcess[str]) -> str:
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -113,7 +126,7 @@ def test_deploy_without_a_repo_exits_2_saying_what_to_set(tmp_path: Path, feeds)
 def test_deploy_without_git_says_so_in_one_line(tmp_path: Path, feeds) -> None:
     config = site_config(tmp_path / "site", feeds, repo=str(bare(tmp_path / "pages.git")))
     ok(newsstand(config, "run"))
-    done = newsstand(config, "deploy", PATH=str(tmp_path / "empty"))
+    done = newsstand_process(config, "deploy", PATH=str(tmp_path / "empty"))
     assert done.returncode == 1
     assert done.stderr.strip() == ("error: git is not installed (or not on PATH); install git"
                                    " to deploy")
@@ -210,7 +223,7 @@ def test_a_push_that_loses_a_race_is_one_line_and_leaves_the_remote(tmp_path: Pa
     wrapper.chmod(0o755)
     feeds.routes["/news"] = Resource(rss(items(1, 2, 3)))
     ok(newsstand(config, "run"))
-    done = newsstand(config, "deploy", PATH=f"{wrapper.parent}:{os.environ['PATH']}")
+    done = newsstand_process(config, "deploy", PATH=f"{wrapper.parent}:{os.environ['PATH']}")
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert "the branch moved while deploying" in line and "run the deploy again" in line
@@ -266,24 +279,25 @@ def test_the_token_goes_over_http_and_nowhere_else(tmp_path: Path, feeds) -> Non
         config = site_config(tmp_path / "site", feeds, repo=url)
         ok(newsstand(config, "run"))
 
-        done = newsstand(config, "deploy")  # no token
+        done = newsstand_process(config, "deploy")  # no token
         assert done.returncode == 1
         assert done.stderr.strip() == (f"error: {url}: authentication failed; set GITHUB_TOKEN"
                                        " to a token that may push to it")
-        wrong = newsstand(config, "deploy", GITHUB_TOKEN="not-the-token")
+        wrong = newsstand_process(config, "deploy", GITHUB_TOKEN="not-the-token")
         assert wrong.returncode == 1 and "authentication failed" in wrong.stderr
         assert http.refused >= 2
 
         outputs = [done, wrong]
-        outputs.append(newsstand(config, "deploy", GITHUB_TOKEN=SECRET))
+        outputs.append(newsstand_process(config, "deploy", GITHUB_TOKEN=SECRET))
         assert outputs[-1].returncode == 0, outputs[-1].stderr
         assert commits(remote) == 1
-        outputs.append(newsstand(config, "store", "save", GITHUB_TOKEN=SECRET))
+        outputs.append(newsstand_process(config, "store", "save", GITHUB_TOKEN=SECRET))
         assert "committed" in outputs[-1].stdout, outputs[-1].stderr
         fresh = site_config(tmp_path / "fresh", feeds, repo=url)
-        outputs.append(newsstand(fresh, "store", "restore", GITHUB_TOKEN=SECRET))
+        outputs.append(newsstand_process(fresh, "store", "restore", GITHUB_TOKEN=SECRET))
         assert "restored" in outputs[-1].stdout, outputs[-1].stderr
-        outputs.append(newsstand(fresh, "deploy", "--verbose", GITHUB_TOKEN="bad-" + SECRET))
+        outputs.append(newsstand_process(fresh, "deploy", "--verbose",
+                                         GITHUB_TOKEN="bad-" + SECRET))
 
     basic = base64.b64encode(f"x-access-token:{SECRET}".encode())
     for done in outputs:
@@ -347,6 +361,9 @@ def test_a_save_after_a_newer_save_is_refused(tmp_path: Path, feeds) -> None:
     ok(newsstand(b, "store", "restore"))
     feeds.routes["/news"] = Resource(rss(items(1, 2, 3)))
     ok(newsstand(a, "run"))
+    # b's history differs from a's whatever the clock says (two runs within one second
+    # would otherwise store the same rows, and a save of the same store is no conflict)
+    feeds.routes["/news"] = Resource(rss(items(1, 2, 4)))
     ok(newsstand(b, "run"))
     # ... the first to save wins; the other must not put its older history over it
     ok(newsstand(a, "store", "save"))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from support.acceptance import publish_acceptance
+from support.cli import cli
 from support.hexo_site import build_hexo_site
 
 CATEGORIES = ("金融", "新浪财经", "新浪财经－国內")
@@ -39,8 +38,7 @@ def test_hexo_builds_the_acceptance_post(hexo, shared, server, make_config, tmp_
 
 
 def test_hexo_builds_the_demo(hexo, tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "newsstand.cli", "demo", str(tmp_path / "d")],
-                            capture_output=True, text=True, timeout=120)
+    result = cli("demo", str(tmp_path / "d"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     posts_dir = tmp_path / "d" / "source" / "_posts"
     posts = list(posts_dir.rglob("*.md"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from support.cli import cli_process
+from support.cli import cli, cli_process
 from support.helpers import write_config
 from support.secrets import KEY, assert_no_secret, every_byte_written, forms
 
@@ -71,13 +71,14 @@ def test_a_keyed_site_writes_and_prints_no_key(tmp_path: Path, access: str) -> N
                    for r in ("/news", "/broken", "/moved")],
             rsshub={"instances": [server.base], "access_key": KEY, "access": access},
             fetch={"retries": 0, "timeout": 5}, deploy={"repo": str(remote)})
+        # -v as a real process: only there do its log records reach stderr
         runs = [cli_process("run", "-v", "-c", str(config), cwd=tmp_path),
-                cli_process("run", "--json", "-c", str(config), cwd=tmp_path),
-                cli_process("status", "-c", str(config), cwd=tmp_path),
-                cli_process("feeds", "list", "-c", str(config), cwd=tmp_path),
-                cli_process("feeds", "export-opml", "-o", str(site / "feeds.opml"), "-c",
-                          str(config), cwd=tmp_path),
-                cli_process("store", "save", "-c", str(config), cwd=tmp_path)]
+                cli("run", "--json", "-c", str(config), cwd=tmp_path),
+                cli("status", "-c", str(config), cwd=tmp_path),
+                cli("feeds", "list", "-c", str(config), cwd=tmp_path),
+                cli("feeds", "export-opml", "-o", str(site / "feeds.opml"), "-c",
+                    str(config), cwd=tmp_path),
+                cli("store", "save", "-c", str(config), cwd=tmp_path)]
     assert runs[0].returncode == 0, runs[0].stderr
     assert "Error: upstream down" in runs[0].stdout + runs[0].stderr or "503" in runs[0].stdout
     assert runs[-1].returncode == 0, runs[-1].stderr

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from support.cli import cli_process
+from support.cli import cli
 from support.helpers import rss, write_config
 
 from newsstand.demo.server import FeedServer, Resource
@@ -38,7 +38,7 @@ def _posts(config: Path) -> list[Path]:
 def test_cron_line_runs_the_job_silently_and_speaks_up_when_it_fails(
         server: FeedServer, tmp_path: Path) -> None:
     config = _site(server, tmp_path)
-    made = cli_process("init", "--cron", "--config", str(config), cwd=tmp_path)
+    made = cli("init", "--cron", "--config", str(config), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     (line,) = made.stdout.strip().splitlines()
     fields = line.split(" ", 5)
@@ -73,13 +73,13 @@ def _setting(unit: str, key: str) -> str:
 def test_systemd_units_verify_and_their_command_runs(server: FeedServer,
                                                      tmp_path: Path) -> None:
     config = _site(server, tmp_path)
-    made = cli_process("init", "--systemd", "--config", str(config), cwd=tmp_path)
+    made = cli("init", "--systemd", "--config", str(config), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     units = config.parent / "systemd"
     names = sorted(p.name for p in units.iterdir())
     assert names == ["newsstand-watch.service", "newsstand.service", "newsstand.timer"]
     assert "systemctl --user enable --now newsstand.timer" in made.stdout
-    again = cli_process("init", "--systemd", "--config", str(config), cwd=tmp_path)
+    again = cli("init", "--systemd", "--config", str(config), cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
 
     analyze = shutil.which("systemd-analyze")

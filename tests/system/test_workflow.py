@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.cli import cli
 from support.helpers import rss, write_config
 
 from newsstand import __version__
@@ -35,9 +36,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def init_workflow(folder: Path, *args: str) -> Path:
-    done = subprocess.run([sys.executable, "-m", "newsstand.cli", "init", "--github-actions",
-                           *args], cwd=folder, capture_output=True, text=True, env=_env(),
-                          check=False)
+    done = cli("init", "--github-actions", *args, cwd=folder)
     assert done.returncode == 0, done.stderr
     return folder / ".github" / "workflows" / "newsstand.yml"
 
