@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from support.helpers import write_config
-from support.hexo_site import require_hexo
+from support.hexo_site import MISSING_MESSAGE, require_hexo
 from support.paths import SHARED, shared_missing
 
 from newsstand.config import Config, load_config
@@ -28,6 +28,13 @@ from newsstand.demo.server import FeedServer
 NEEDS = {"needs_shared": "shared", "needs_node": "hexo", "needs_browser": "chromium",
          "needs_postgres": None, "needs_rsshub": None}
 CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")
+# a skip's reason -> what it lacked (a test may need two things; its reason tells which)
+REASON_GROUP: dict[str, str] = {MISSING_MESSAGE: "needs_node"}
+
+
+def _skip(group: str, reason: str) -> None:
+    REASON_GROUP[reason] = group
+    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -35,7 +42,7 @@ def shared() -> Path:
     """The ../shared test data (GUIDE.md section 5); skips the test where it is absent."""
     reason = shared_missing()
     if reason:
-        pytest.skip(reason)
+        _skip("needs_shared", reason)
     return SHARED
 
 
@@ -50,14 +57,14 @@ def chromium():
     """Debian's Chromium, and Playwright's ``sync_playwright`` to drive it: skips without
     them, fails without Chromium when NEWSSTAND_REQUIRE_BROWSER is set."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        message = f"no Chromium at {CHROMIUM}; apt-get install chromium"
         if os.environ.get("NEWSSTAND_REQUIRE_BROWSER"):
             pytest.fail(message)
-        pytest.skip(message)
+        _skip("needs_browser", message)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+        _skip("needs_browser", "playwright is not installed (pip install -e '.[test]')")
     return sync_playwright
 
 
@@ -82,6 +89,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Each test that uses a fixture of NEEDS gets its marker; a test marked needs_shared
     without the fixture (its data is named at collection) is skipped where it is absent."""
     missing = shared_missing()
+    if missing:
+        REASON_GROUP[missing] = "needs_shared"
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         for marker, fixture in NEEDS.items():
@@ -91,19 +100,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=missing))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after pytest's own summary
+def pytest_terminal_summary(terminalreporter, exitstatus: int,
+                            config: pytest.Config) -> Iterator[None]:
     """One line: how many tests were skipped, by what they need, and why."""
+    yield
     skipped = terminalreporter.stats.get("skipped", [])
     if not skipped:
         return
     counts: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {}
     for report in skipped:
-        group = next((m for m in NEEDS if m in report.keywords), "other")
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(
             report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        group = REASON_GROUP.get(reason) or next(
+            (m for m in NEEDS if m in report.keywords), "other")
         counts[group] += 1
-        reasons.setdefault(group, Counter())[reason.removeprefix("Skipped: ")] += 1
-    parts = [f"{n} {group} ({'; '.join(r for r, _ in reasons[group].most_common(2))})"
+        reasons.setdefault(group, Counter())[reason] += 1
+    parts = [f"{n} {group} ({reasons[group].most_common(1)[0][0]})"  # the main reason
              for group, n in counts.most_common()]
     terminalreporter.write_line("skipped: " + ", ".join(parts))
