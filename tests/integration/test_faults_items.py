@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from support.faultsite import Site, items, run_cli
 from support.helpers import rss
@@ -49,6 +50,7 @@ def test_10000_items_keep_only_the_limit(server: FeedServer, tmp_path: Path) -> 
     assert site.entries("bad") == 3 + 50 and len(bad_posts(site)) == 53
 
 
+@pytest.mark.slow
 def test_a_20_mb_item_is_cut_at_the_cap_or_stored_when_the_cap_allows(
         server: FeedServer, tmp_path: Path) -> None:
     huge = rss([item(20, html="<p>" + "大" * (7 * 1024 * 1024) + "</p>")])  # 21 MB

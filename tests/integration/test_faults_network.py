@@ -9,6 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import pytest
 from support.faultsite import Site, items, run_cli
 from support.helpers import rss
 
@@ -52,6 +53,7 @@ def test_reset_in_the_middle_of_the_body(server: FeedServer, tmp_path: Path) -> 
     assert "connection" in reason and "/bad" in reason
 
 
+@pytest.mark.slow
 def test_headers_then_silence_hits_the_read_timeout(server: FeedServer, tmp_path: Path) -> None:
     def silent(h: BaseHTTPRequestHandler) -> None:
         _headers(h, Content_Length="100000")
@@ -61,6 +63,7 @@ def test_headers_then_silence_hits_the_read_timeout(server: FeedServer, tmp_path
     assert "timed out" in reason
 
 
+@pytest.mark.slow
 def test_a_body_dripping_a_byte_a_second_hits_the_total_timeout(server: FeedServer,
                                                                  tmp_path: Path) -> None:
     def drip(h: BaseHTTPRequestHandler) -> None:
@@ -141,6 +144,7 @@ def test_301_remembers_the_new_url(server: FeedServer, tmp_path: Path) -> None:
     assert site.entries("bad") == 5 and len(site.posts()) == 7
 
 
+@pytest.mark.slow
 def test_429_with_a_short_retry_after_is_waited_for(server: FeedServer, tmp_path: Path) -> None:
     site = Site(server, tmp_path, fetch={"retries": 1})
     site.first_run()

@@ -77,6 +77,7 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
 # -- kill -9 at random points ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServer,
                                                                tmp_path: Path) -> None:
     feeds, generation = 30, {"n": 0}
@@ -134,6 +135,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServe
 # -- signals ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_a_signal_stops_the_run_cleanly(server: FeedServer, tmp_path: Path, signum: int) -> None:
     config = site_with(server, tmp_path, feeds=12)
@@ -159,6 +161,7 @@ def test_a_signal_stops_the_run_cleanly(server: FeedServer, tmp_path: Path, sign
 # -- two runs at once -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_run_while_one_runs_exits_with_a_clear_message(server: FeedServer,
                                                                tmp_path: Path) -> None:
     config = site_with(server, tmp_path, feeds=3)
@@ -256,6 +259,7 @@ def test_temporary_files_of_a_killed_run_are_swept(server: FeedServer, tmp_path:
     assert not left.exists() and mine.read_text() == "the user's" and post.exists()
 
 
+@pytest.mark.slow
 def test_sigterm_while_publishing_keeps_the_record_true(server: FeedServer,
                                                         tmp_path: Path) -> None:
     config = site_with(server, tmp_path, feeds=40, count=100)
@@ -296,6 +300,7 @@ def test_disk_full_under_the_store_is_one_clear_line(server: FeedServer, tmp_pat
     assert "newsstand.db" in error and "full" in error, full.stderr
 
 
+@pytest.mark.slow
 def test_a_build_killed_while_its_workers_render_leaves_no_process(server: FeedServer,
                                                                     tmp_path: Path) -> None:
     """Render workers come from the fork server, not from the build: a SIGKILLed build

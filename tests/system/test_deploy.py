@@ -271,6 +271,7 @@ def test_hexo_posts_replace_only_their_folder_of_the_branch(tmp_path: Path, feed
 # --------------------------------------------------------------------------- the token
 
 
+@pytest.mark.slow
 def test_the_token_goes_over_http_and_nowhere_else(tmp_path: Path, feeds) -> None:
     served = tmp_path / "served"
     remote = bare(served / "pages.git")

@@ -35,6 +35,7 @@ def preview(shared, server, make_config) -> Iterator[str]:
         process.wait(10)
 
 
+@pytest.mark.slow
 def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Path) -> None:
     sync_playwright = chromium
     shots = tmp_path / "screenshots"

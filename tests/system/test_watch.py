@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import pytest
 from support.checks import check_posts, integrity
 from support.helpers import rss, write_config
 
@@ -40,6 +41,7 @@ class Lines:
         return json.loads(self.queue.get(timeout=timeout))
 
 
+@pytest.mark.slow
 def test_watch_publishes_new_items_and_stops_cleanly_mid_cycle(server: FeedServer,
                                                                tmp_path: Path) -> None:
     news_sizes = {1: 1, 2: 2, 3: 2}  # items /news has on its 1st, 2nd, 3rd fetch; then 3
@@ -102,6 +104,7 @@ def test_watch_publishes_new_items_and_stops_cleanly_mid_cycle(server: FeedServe
     assert "cycle 3 at" in log and "watch stopped by SIGTERM" in log
 
 
+@pytest.mark.slow
 def test_watch_keeps_going_with_a_config_edit_it_cannot_read(server: FeedServer,
                                                             tmp_path: Path) -> None:
     server.routes["/a"] = Resource(rss(_items("a", 1)))
@@ -128,6 +131,7 @@ def test_watch_keeps_going_with_a_config_edit_it_cannot_read(server: FeedServer,
     assert "next cycle" in lines[0] and "next cycle" not in lines[2]
 
 
+@pytest.mark.slow
 def test_a_failing_cycle_is_reported_and_the_next_one_comes(server: FeedServer,
                                                             tmp_path: Path) -> None:
     """The store is held by another process during the second cycle: that cycle fails

@@ -130,6 +130,7 @@ def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, 
     return outcomes
 
 
+@pytest.mark.slow
 def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
     user = tmp_path / "user.git"  # the user's repository: main, and then gh-pages and data
     git("init", "--bare", "--quiet", "-b", "main", str(user))
