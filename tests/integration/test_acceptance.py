@@ -1,5 +1,5 @@
 """The contract of ../shared/acceptance/README.md, points 1-3 (point 4, real Hexo, is in
-test_hexo.py)."""
+system/test_hexo.py)."""
 
 from __future__ import annotations
 

@@ -2,10 +2,9 @@
 
 The Hexo-compatibility tests use it like this::
 
-    from hexo_site import build_hexo_site, require_hexo
+    from support.hexo_site import build_hexo_site
 
-    def test_something(tmp_path):
-        require_hexo()
+    def test_something(hexo, tmp_path):  # the `hexo` fixture (conftest.py): require_hexo()
         build = build_hexo_site(posts_dir, tmp_path / "site").check()
         assert (build.public / "index.html").is_file()
 
