@@ -9,11 +9,14 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import selectors
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -34,6 +37,89 @@ class Resource:
             self.etag = '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
 
 
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that stops at once.
+
+    ``shutdown()`` wakes the serving loop through a socket pair instead of waiting out
+    ``serve_forever``'s poll interval (up to 0.5 s per server: tests start hundreds), and
+    ``server_close()`` ends the connections still open, so that the threads serving
+    idle keep-alive connections end too instead of waiting for their client.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int],
+                 handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._wake, self._waker = socket.socketpair()
+        self._stop_asked = False
+        self._stopped = threading.Event()
+        self._stopped.set()
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self._stopped.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self, selectors.EVENT_READ)
+                selector.register(self._wake, selectors.EVENT_READ)
+                while not self._stop_asked:
+                    ready = {key.fileobj for key, _ in selector.select(poll_interval)}
+                    if self._stop_asked:
+                        break
+                    if self._wake in ready:
+                        self._wake.recv(64)
+                    if self in ready:
+                        self._accept()
+                    self.service_actions()
+        finally:
+            self._stop_asked = False
+            self._stopped.set()
+
+    def _accept(self) -> None:
+        """One waiting connection to a handler thread (socketserver's own steps)."""
+        try:
+            request, client_address = self.get_request()
+        except OSError:
+            return
+        if not self.verify_request(request, client_address):
+            self.shutdown_request(request)
+            return
+        try:
+            self.process_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+            self.shutdown_request(request)
+
+    def shutdown(self) -> None:
+        """Stop ``serve_forever`` and wait until it has returned (at once, not polled)."""
+        self._stop_asked = True
+        with contextlib.suppress(OSError):
+            self._waker.send(b"\0")
+        self._stopped.wait()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:  # a thread waiting for the next request sees its end
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RD)
+        self._wake.close()
+        self._waker.close()
+
+
 # A route handler gets the request and returns a Resource, or None when it has written
 # the response itself (to misbehave on purpose).
 Handler = Callable[[BaseHTTPRequestHandler], "Resource | None"]
@@ -48,8 +134,7 @@ class FeedServer:
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._httpd = LoopbackHTTPServer(("127.0.0.1", port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property
@@ -66,7 +151,11 @@ class FeedServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        """Stop serving at once; the serving thread has ended when this returns."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
         self._httpd.server_close()
 
     def __enter__(self) -> FeedServer:

@@ -1,0 +1,102 @@
+"""The RSSHub route catalog in the store: synced from docs and from an instance's
+/api/namespace, searched from the command line (CliRunner)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from support.cli import cli
+from support.helpers import write_config
+
+from newsstand.demo.server import Resource
+from newsstand.sources.routes import find_route, resolve, sync_docs
+from newsstand.store import open_store
+from newsstand.store.migrations import MIGRATIONS
+
+ACCEPTANCE = ("金融", "新浪财经", "新浪财经－国內")
+
+
+def test_sina_finance_resolves_to_its_place(shared: Path, tmp_path: Path) -> None:
+    with open_store(str(tmp_path / "store.db")) as store:
+        sync_docs(store, shared / "data" / "rsshub" / "docs-old")
+        sync_docs(store, shared / "data" / "rsshub" / "docs-new")
+        route = find_route(store, "/sina/finance")
+        assert route is not None
+        assert (route.category, route.source, route.channel) == ACCEPTANCE
+        assert route.origin.endswith("finance.md") and route.line == 569
+        # a template with its parameter given resolves to the route that documents it
+        resolved = resolve(store, "/xueqiu/user/:id/:type?", {"id": "8152922548"})
+        assert resolved.path == "/xueqiu/user/8152922548"
+        assert resolved.route is not None and resolved.route.channel == "用户动态"
+        assert dict(resolved.route.parameters)["id"].startswith("用户 id")
+
+
+def test_syncing_the_same_docs_again_replaces_not_doubles(shared: Path, tmp_path: Path) -> None:
+    docs = shared / "data" / "rsshub" / "docs-old"
+    with open_store(str(tmp_path / "store.db")) as store:
+        first = sync_docs(store, docs).routes
+        sync_docs(store, docs)
+        assert sum(n for _, _, n in store.route_counts()) == first
+
+
+def test_sync_from_an_instance_then_search(shared: Path, server, tmp_path: Path) -> None:
+    sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
+    server.routes["/api/namespace"] = Resource(sample, "application/json; charset=utf-8")
+    # the first instance does not answer: the next one is asked
+    write_config(tmp_path, [], rsshub={"instances": [server.url("/down"), server.base]},
+                 fetch={"retries": 0})
+    result = cli("routes", "sync", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    synced = json.loads(result.stdout)
+    expected = sum(len(ns["routes"]) for ns in json.loads(sample).values())
+    assert synced["origin"] == server.base and synced["routes"] == expected
+    assert server.hits["/down/api/namespace"] == 1
+
+    chinese = json.loads(cli("routes", "search", "财联社", "--json", cwd=tmp_path).stdout)
+    assert chinese and {r["source"] for r in chinese} == {"财联社"}
+    english = json.loads(cli("routes", "search", "cls", "telegraph", "--json",
+                                   cwd=tmp_path).stdout)
+    assert [r["path"] for r in english] == ["/cls/telegraph/:category?"]
+    by_category = json.loads(cli("routes", "search", "finance", "--json",
+                                       cwd=tmp_path).stdout)
+    assert all("finance" in (r["category_id"] or "") + r["path"] for r in by_category)
+    assert any(r["category"] == "金融" and "finance" not in r["path"] for r in by_category)
+
+    table = cli("routes", "search", "新浪", cwd=tmp_path)
+    assert table.returncode == 0 and "/sina/finance/china" in table.stdout  # example column
+    shown = cli("routes", "show", "/sina/finance/china", cwd=tmp_path)
+    assert shown.returncode == 0 and "新媒体" in shown.stdout and ":lid" in shown.stdout
+    missing = cli("routes", "search", "no-such-word-here", cwd=tmp_path)
+    assert missing.returncode == 0 and missing.stdout == "" and "no route" in missing.stderr
+
+
+def test_a_catalog_from_docs_and_instance_keeps_both(shared: Path, server,
+                                                     tmp_path: Path) -> None:
+    sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
+    server.routes["/api/namespace"] = Resource(sample, "application/json")
+    write_config(tmp_path, [], rsshub={"instances": [server.base]})
+    assert cli("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
+                     cwd=tmp_path).returncode == 0
+    assert cli("routes", "sync", cwd=tmp_path).returncode == 0
+    old = json.loads(cli("routes", "show", "/sina/finance", "--json", cwd=tmp_path).stdout)
+    new = json.loads(cli("routes", "show", "/sina/finance/china", "--json",
+                               cwd=tmp_path).stdout)
+    assert (old["category"], old["source"], old["channel"]) == ACCEPTANCE
+    assert (new["path"], new["category"], new["format"]) == ("/sina/finance/china/:lid?",
+                                                             "新媒体", "api")
+
+
+def test_a_store_from_before_the_catalog_is_upgraded_keeping_its_history(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:  # a store as the first schema left it
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("INSERT INTO feeds (key, category, source, channel) VALUES ('k', 'c', 's',"
+                     " 'ch')")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with open_store(str(db)) as store:
+        assert store.search_routes(["anything"]) == []
+        assert [record.key for record in store.feed_records()] == ["k"]
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

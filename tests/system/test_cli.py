@@ -1,0 +1,54 @@
+"""The command line as a real process, as a shell meets it: the entry point starts, exit
+codes and the one line on stderr; one smoke test per command group (routes here; feeds,
+store, deploy, watch, serve, build and publish in the other system tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.cli import cli_process
+from support.helpers import rss, write_config
+
+from newsstand.demo.server import Resource
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = cli_process("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("init", "fetch", "publish", "run", "demo"):
+        assert command in result.stdout
+
+
+def test_config_errors_exit_2_with_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "newsstand.toml").write_text(
+        '[site]\ntitle = "x"\n\n[[feeds]]\nurl = "https://e.com/feed"\ncategroy = "c"\n'
+        'source = "s"\n', encoding="utf-8")
+    result = cli_process("run", cwd=tmp_path)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "newsstand.toml:6" in line and "'category'" in line
+
+
+def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
+    result = cli_process("run", cwd=tmp_path)
+    assert result.returncode == 2 and "newsstand init" in result.stderr
+
+
+def test_corrupt_store_exits_1_naming_the_file(tmp_path: Path, server) -> None:
+    server.routes["/ok"] = Resource(rss([{"title": "t", "guid": "1"}]))
+    write_config(tmp_path, [{"url": server.url("/ok"), "category": "c", "source": "s"}])
+    store = tmp_path / ".newsstand" / "newsstand.db"
+    store.parent.mkdir()
+    store.write_bytes(b"garbage" * 1000)
+    result = cli_process("run", cwd=tmp_path)
+    assert result.returncode == 1 and "newsstand.db" in result.stderr
+
+
+def test_search_on_an_empty_catalog_says_what_to_do(tmp_path: Path) -> None:
+    write_config(tmp_path, [])
+    result = cli_process("routes", "search", "新浪", cwd=tmp_path)
+    assert result.returncode == 2 and "routes sync" in result.stderr
+    no_scheme = cli_process("routes", "sync", "--instance", "rsshub.example", cwd=tmp_path)
+    assert no_scheme.returncode == 2 and "http://" in no_scheme.stderr
+    no_docs = cli_process("routes", "sync", "--docs", str(tmp_path / "nope"), cwd=tmp_path)
+    assert no_docs.returncode == 2 and "nope" in no_docs.stderr

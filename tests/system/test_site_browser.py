@@ -1,0 +1,109 @@
+"""A real browser over `newsstand serve`: category path, search, dark mode.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright without its own browser
+download. Screenshots go to the test's output folder (pytest's tmp_path, printed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.acceptance import PLACE, publish_acceptance
+
+CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")  # as conftest.py
+TITLE = "先进制造业"
+
+
+@pytest.fixture
+def preview(shared, server, make_config) -> Iterator[str]:
+    post = publish_acceptance(shared, server, make_config, clean=True)
+    config_path = post.parents[5] / "newsstand.toml"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsstand.cli", "serve", "--port", "0", "--json",
+         "-c", str(config_path)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        yield json.loads(process.stdout.readline())["url"]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.slow
+def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Path) -> None:
+    sync_playwright = chromium
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900},
+                                    color_scheme="light")
+            # Errors of the site itself; the article's images live on hosts this machine
+            # cannot reach, and fail as they would for any offline reader.
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+                    and "Failed to load resource" not in m.text else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+                    if r.status >= 400 and r.url.startswith(preview) else None)
+            page.goto(preview)
+            page.screenshot(path=shots / "1-home.png")
+
+            # 金融 › 新浪财经 › 新浪财经－国內 › the article
+            page.locator("nav.nav").get_by_role("link", name=PLACE["category"]).click()
+            page.locator("ul.children").get_by_role("link", name=PLACE["source"]).click()
+            page.locator("ul.children").get_by_role("link", name=PLACE["channel"]).click()
+            page.screenshot(path=shots / "2-channel.png")
+            page.locator(".card h2 a").first.click()
+            page.wait_for_selector("article.entry")
+            assert TITLE in page.locator("article.entry").inner_text()
+            assert page.locator(".crumbs").inner_text().split(" › ") == list(PLACE.values())
+            assert page.get_by_role("link", name="阅读原文").get_attribute("href").startswith(
+                "https://finance.sina.com.cn/")
+            article_url = page.url
+            page.screenshot(path=shots / "3-article.png", full_page=True)
+
+            # search from the box in the header
+            page.fill("header input[name=q]", TITLE)
+            page.press("header input[name=q]", "Enter")
+            result = page.locator("#search-results .result a").first
+            result.wait_for(timeout=15000)
+            assert TITLE in page.locator("#search-results").inner_text()
+            page.screenshot(path=shots / "4-search.png", full_page=True)
+            result.click()
+            page.wait_for_selector("article.entry")
+            assert page.url == article_url
+
+            # dark mode: follows the system, and the toggle flips it
+            def background() -> str:
+                return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+            light = background()
+            page.click("#theme-toggle")
+            dark = background()
+            assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+            assert dark != light
+            page.screenshot(path=shots / "5-dark.png")
+            page.reload()  # the choice is remembered
+            assert background() == dark
+            system_dark = browser.new_page(color_scheme="dark")
+            system_dark.goto(preview)
+            assert system_dark.evaluate(
+                "getComputedStyle(document.body).backgroundColor") == dark
+        finally:
+            browser.close()
+    assert not errors, errors  # no CSP violation, no script error
+    print(f"screenshots: {shots}")
+    assert len(list(shots.glob("*.png"))) == 5

@@ -1,0 +1,197 @@
+"""The GitHub Actions workflow that `newsstand init --github-actions` writes: actionlint finds
+nothing in it, and its steps, run here as a script twice, carry the history from one run
+to the next through the data branch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from support.cli import cli
+from support.helpers import rss, write_config
+
+from newsstand import __version__
+from newsstand.demo.server import FeedServer, Resource
+
+BIN = Path(sys.executable).parent
+RESTORED = "always() && steps.restore.outcome == 'success'"
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
+                          env=_env()).stdout.strip()
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_TOKEN"}
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
+               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", **extra)
+    return env
+
+
+def init_workflow(folder: Path, *args: str) -> Path:
+    done = cli("init", "--github-actions", *args, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder / ".github" / "workflows" / "newsstand.yml"
+
+
+def test_the_workflow_passes_actionlint(tmp_path: Path) -> None:
+    actionlint = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
+    assert actionlint, "actionlint is installed by the test extra (pip install -e '.[test]')"
+    workflow = init_workflow(tmp_path)
+    assert (tmp_path / "newsstand.toml").is_file()  # no config there: the starter is written
+    done = subprocess.run([actionlint, "-no-color", str(workflow)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
+
+    custom = init_workflow(tmp_path, "--force", "--install", "newsstand @ git+https://x/y.git")
+    job = yaml.safe_load(custom.read_text("utf-8"))["jobs"]["update"]
+    assert job["env"]["NEWSSTAND_INSTALL"] == "newsstand @ git+https://x/y.git"
+    again = subprocess.run([sys.executable, "-m", "newsstand.cli", "init", "--github-actions"],
+                           cwd=tmp_path, capture_output=True, text=True, env=_env(), check=False)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_the_workflow_keeps_what_it_must(tmp_path: Path) -> None:
+    flow = yaml.safe_load(init_workflow(tmp_path).read_text("utf-8"))
+    assert set(flow[True]) == {"schedule", "workflow_dispatch"}  # YAML 1.1 reads `on` as true
+    assert flow["permissions"] == {"contents": "write"}
+    assert flow["concurrency"]["cancel-in-progress"] is False
+    job = flow["jobs"]["update"]
+    assert job["env"]["NEWSSTAND_INSTALL"] == f"newsstand=={__version__}"
+    steps = job["steps"]
+    uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
+    assert uses == ["actions/checkout", "actions/setup-python"]
+    assert steps[0]["with"]["persist-credentials"] is False  # no token in the clone's config
+    for step in steps:  # run: steps are plain shell: no expression is pasted into them
+        assert "${{" not in step.get("run", "")
+    # the token reaches only the steps that fetch from or push to the repository
+    assert "GITHUB_TOKEN" not in job["env"]
+    given = [s["name"] for s in steps if "GITHUB_TOKEN" in s.get("env", {})]
+    assert given == ["Restore the store", "Deploy the site to gh-pages", "Save the store"]
+    save = steps[-1]
+    assert "store save" in save["run"] and save["if"] == RESTORED
+
+
+# --------------------------------------------------------------------------- run it here
+
+
+def feed_setup(feed_url: str) -> tuple[list[dict], dict[str, dict]]:
+    """The user's feeds and settings. Kept in one place: once `newsstand run` fetches only
+    feeds that are due ([fetch] interval), this is where the test makes the second run
+    fetch again (an interval/floor that has passed by the second run)."""
+    feeds = [{"url": feed_url, "category": "新闻", "source": "Loopback"}]
+    sections = {"site": {"url": "https://news.example.org"},
+                "fetch": {"timeout": 10, "retries": 0}}
+    return feeds, sections
+
+
+def story(n: int) -> dict:
+    return {"title": f"Workflow story {n}", "guid": f"wf-{n}", "link": f"https://example.com/{n}",
+            "date": f"Tue, {n:02d} Jan 2024 08:00:00 GMT", "html": f"<p>Body {n}</p>"}
+
+
+def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, str]:
+    """Each step with `run:` as GitHub runs it (`bash -e`), in the clone, with the job's env.
+
+    `uses:` steps are skipped: actions/checkout is the fresh `git clone` made by the test,
+    actions/setup-python the Python running the tests (its bin folder first on PATH).
+    Returns each step's outcome by name or id.
+    """
+    outcomes: dict[str, str] = {}
+    failed = False
+    for number, step in enumerate(workflow["jobs"]["update"]["steps"]):
+        name = step.get("id") or step.get("name") or f"step {number}"
+        if "uses" in step:
+            continue
+        condition = step.get("if")
+        if condition is None:
+            go = not failed
+        elif condition == RESTORED:
+            go = outcomes.get("restore") == "success"
+        else:
+            raise AssertionError(f"the test does not know the condition {condition!r}")
+        if not go:
+            outcomes[name] = "skipped"
+            continue
+        step_env = {k: v for k, v in step.get("env", {}).items() if "${{" not in v}
+        done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=clone,
+                              env={**env, **step_env},
+                              capture_output=True, text=True, timeout=600, check=False)
+        outcomes[name] = "success" if done.returncode == 0 else "failure"
+        outcomes[name + ":output"] = done.stdout + done.stderr
+        failed = failed or done.returncode != 0
+    return outcomes
+
+
+@pytest.mark.slow
+def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
+    user = tmp_path / "user.git"  # the user's repository: main, and then gh-pages and data
+    git("init", "--bare", "--quiet", "-b", "main", str(user))
+    with FeedServer() as server:
+        server.routes["/feed"] = Resource(rss([story(1)]))
+        start = tmp_path / "start"
+        feeds, sections = feed_setup(server.url("/feed"))
+        write_config(start, feeds, **sections)
+        git("init", "--quiet", "-b", "main", str(start))
+        workflow_path = init_workflow(start)
+        git("add", "-A", cwd=start)
+        git("-c", "user.name=me", "-c", "user.email=me@x", "commit", "--quiet", "-m", "news",
+            cwd=start)
+        git("push", "--quiet", str(user), "main", cwd=start)
+        workflow = yaml.safe_load(workflow_path.read_text("utf-8"))
+
+        env = _env(**workflow["jobs"]["update"]["env"])
+        env.update(DEPLOY_REPO=str(user), GITHUB_TOKEN="dummy-secret-for-the-job",
+                   NEWSSTAND_INSTALL=f"newsstand=={__version__}",  # already installed here
+                   PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+        said = []
+        for run in (1, 2):
+            if run == 2:  # the feed drops its old item and has a new one
+                server.routes["/feed"] = Resource(rss([story(2)]))
+            clone = tmp_path / f"run{run}"
+            git("clone", "--quiet", "-b", "main", str(user), str(clone))
+            outcomes = run_workflow(workflow, clone, env)
+            steps = {k: v for k, v in outcomes.items() if not k.endswith(":output")}
+            assert set(steps.values()) == {"success"}, outcomes
+            assert len(steps) == 5
+            said.append(outcomes["restore:output"])
+    assert "no saved store yet; starting fresh" in said[0]
+    assert "restored" in said[1]
+
+    assert git("--git-dir", str(user), "rev-list", "--count", "newsstand-data") == "1"
+    assert git("--git-dir", str(user), "rev-list", "--count", "gh-pages") == "2"
+    site = git("--git-dir", str(user), "grep", "-l", "Workflow story", "gh-pages", "--",
+               "posts")
+    assert sum(1 for line in site.splitlines() if line.endswith(".html")) == 2
+    index = git("--git-dir", str(user), "show", "gh-pages:index.html")
+    assert "Workflow story 1" in index and "Workflow story 2" in index
+
+    check = tmp_path / "check"
+    git("clone", "--quiet", "-b", "main", str(user), str(check))
+    done = subprocess.run([sys.executable, "-m", "newsstand.cli", "store", "restore", "--repo",
+                           str(user)], cwd=check, env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(check / ".newsstand" / "newsstand.db") as conn:
+        titles = sorted(r[0] for r in conn.execute("SELECT title FROM entries"))
+    assert titles == ["Workflow story 1", "Workflow story 2"]
+
+
+@pytest.mark.parametrize("failing", ["restore", "run"])
+def test_save_runs_only_after_a_good_restore(tmp_path: Path, failing: str) -> None:
+    workflow = yaml.safe_load(init_workflow(tmp_path).read_text("utf-8"))
+    steps = workflow["jobs"]["update"]["steps"]
+    save = next(s["name"] for s in steps if "store save" in s.get("run", ""))
+    for step in steps:
+        if "run" in step:
+            hit = ("store restore" if failing == "restore" else "newsstand run") in step["run"]
+            step["run"] = "exit 1" if hit else f"echo {step.get('id') or 'ok'}"
+    outcomes = run_workflow(workflow, tmp_path, _env())
+    assert outcomes[save] == ("skipped" if failing == "restore" else "success")
