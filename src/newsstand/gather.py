@@ -14,6 +14,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from zoneinfo import ZoneInfo
@@ -96,7 +97,7 @@ class Gathering:
                 return
             await asyncio.sleep(0.05)
 
-    async def _one(self, feed: Feed, fetcher: Fetcher, pool: object) -> None:
+    async def _one(self, feed: Feed, fetcher: Fetcher, pool: Executor | None) -> None:
         if stopping(self.stop):
             return
         etag, last_modified = self.store.validators(feed.key)
@@ -121,12 +122,13 @@ class Gathering:
                 len(o.entries or ()) for o, _ in self.pending) >= FLUSH_ENTRIES:
             self.flush()
 
-    async def _processed(self, feed: Feed, fetched: Fetched, pool: object) -> ParsedFeed:
+    async def _processed(self, feed: Feed, fetched: Fetched,
+                         pool: Executor | None) -> ParsedFeed:
         tz_name = self.config.site.timezone
         if pool is not None and not self.workers.broken:
             try:
                 return await asyncio.get_running_loop().run_in_executor(
-                    pool, process, feed, fetched, tz_name)  # type: ignore[arg-type]
+                    pool, process, feed, fetched, tz_name)
             except BrokenProcessPool:
                 self.workers.broken = True
         return process(feed, fetched, tz_name)

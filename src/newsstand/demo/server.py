@@ -52,7 +52,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
                  handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)
         self._wake, self._waker = socket.socketpair()
-        self._stop_asked = False
+        self._stop_asked = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
         self._open: set[socket.socket] = set()
@@ -64,9 +64,9 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
             with selectors.DefaultSelector() as selector:
                 selector.register(self, selectors.EVENT_READ)
                 selector.register(self._wake, selectors.EVENT_READ)
-                while not self._stop_asked:
+                while not self._stop_asked.is_set():
                     ready = {key.fileobj for key, _ in selector.select(poll_interval)}
-                    if self._stop_asked:
+                    if self._stop_asked.is_set():
                         break
                     if self._wake in ready:
                         self._wake.recv(64)
@@ -74,7 +74,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
                         self._accept()
                     self.service_actions()
         finally:
-            self._stop_asked = False
+            self._stop_asked = threading.Event()
             self._stopped.set()
 
     def _accept(self) -> None:
@@ -94,7 +94,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
 
     def shutdown(self) -> None:
         """Stop ``serve_forever`` and wait until it has returned (at once, not polled)."""
-        self._stop_asked = True
+        self._stop_asked.set()
         with contextlib.suppress(OSError):
             self._waker.send(b"\0")
         self._stopped.wait()
