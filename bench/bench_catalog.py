@@ -29,8 +29,13 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "rsshub"
 
 def timed(args: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "newsstand.cli", *args], cwd=cwd,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - started, result
 
 
@@ -46,25 +51,34 @@ def main() -> None:
         print(f"parse {which}: {len(routes)} routes in {elapsed * 1000:.0f} ms")
 
     sample = json.loads((SHARED / "api-namespace-sample.json").read_text("utf-8"))
-    big = {f"{name}{i}" if i else name: info
-           for i in range(options.copies) for name, info in sample.items()}
+    big = {
+        f"{name}{i}" if i else name: info
+        for i in range(options.copies)
+        for name, info in sample.items()
+    }
     body = json.dumps(big, ensure_ascii=False).encode("utf-8")
     count = sum(len(info["routes"]) for info in big.values())
-    with FeedServer({"/api/namespace": Resource(body, "application/json")}) as server, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        FeedServer({"/api/namespace": Resource(body, "application/json")}) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         root = Path(tmp)
-        (root / "newsstand.toml").write_text(f'[rsshub]\ninstances = ["{server.base}"]\n',
-                                             "utf-8")
+        (root / "newsstand.toml").write_text(f'[rsshub]\ninstances = ["{server.base}"]\n', "utf-8")
         for run in ("first", "again"):
             elapsed, result = timed(["routes", "sync", "--json"], root)
             synced = json.loads(result.stdout)["routes"]
-            print(f"routes sync ({run}): {synced} routes ({len(body) / 1e6:.1f} MB JSON,"
-                  f" {count} expected) in {elapsed:.2f} s (subprocess, incl. start-up)")
+            print(
+                f"routes sync ({run}): {synced} routes ({len(body) / 1e6:.1f} MB JSON,"
+                f" {count} expected) in {elapsed:.2f} s (subprocess, incl. start-up)"
+            )
         for words in (["财联社"], ["finance"], ["sina", "china"]):
-            elapsed, result = timed(["routes", "search", "--json", "--limit", "100000", *words],
-                                    root)
-            print(f"routes search {' '.join(words)}: {len(json.loads(result.stdout))} routes"
-                  f" in {elapsed:.2f} s")
+            elapsed, result = timed(
+                ["routes", "search", "--json", "--limit", "100000", *words], root
+            )
+            print(
+                f"routes search {' '.join(words)}: {len(json.loads(result.stdout))} routes"
+                f" in {elapsed:.2f} s"
+            )
         elapsed, _ = timed(["--help"], root)
         print(f"(start-up alone: newsstand --help in {elapsed:.2f} s)")
 

@@ -38,21 +38,28 @@ def main() -> None:
         remote = Path(tmp) / "remote.git"
         subprocess.run(["git", "init", "--bare", "--quiet", str(remote)], check=True)
         config = root / "newsstand.toml"
-        write_config(config, '[site]\ntitle = "bench"\nurl = "https://news.example.org"\n',
-                     f'[deploy]\nrepo = "{remote}"\n')
+        write_config(
+            config,
+            '[site]\ntitle = "bench"\nurl = "https://news.example.org"\n',
+            f'[deploy]\nrepo = "{remote}"\n',
+        )
         start = datetime(2024, 1, 1, tzinfo=UTC)
         fill(config, 0, args.entries, start)
         cli = [sys.executable, "-m", "newsstand.cli"]
         build = [*cli, "build", "--json", "--config", str(config)]
         deploy = [*cli, "deploy", "--json", "--config", str(config)]
-        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]},"
-              f" {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout}",
-              end="")
+        print(
+            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]},"
+            f" {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout}",
+            end="",
+        )
         began = time.perf_counter()
         measure(build)
         files, size = du(root / "public")
-        print(f"site: {args.entries} entries, {files} files, {size / 1048576:.0f} MB"
-              f" (built in {time.perf_counter() - began:.0f} s)")
+        print(
+            f"site: {args.entries} entries, {files} files, {size / 1048576:.0f} MB"
+            f" (built in {time.perf_counter() - began:.0f} s)"
+        )
 
         def timed(name: str, cmd: list[str]) -> None:
             wall, peak, result = measure(cmd)
@@ -70,11 +77,15 @@ def main() -> None:
         other = Path(tmp) / "other"
         other.mkdir()
         shutil.copy(config, other / "newsstand.toml")
-        timed("store restore", [*cli, "store", "restore", "--json", "--config",
-                                str(other / "newsstand.toml")])
+        timed(
+            "store restore",
+            [*cli, "store", "restore", "--json", "--config", str(other / "newsstand.toml")],
+        )
         pack = sum(p.stat().st_size for p in remote.rglob("*") if p.is_file())
-        print(f"remote repository: {pack / 1048576:.0f} MB;"
-              f" store {(root / '.newsstand' / 'newsstand.db').stat().st_size / 1048576:.0f} MB")
+        print(
+            f"remote repository: {pack / 1048576:.0f} MB;"
+            f" store {(root / '.newsstand' / 'newsstand.db').stat().st_size / 1048576:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

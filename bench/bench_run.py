@@ -29,11 +29,36 @@ import psutil
 from newsstand.demo.server import FeedServer, Resource
 
 WORDS = (
-    "先进制造业", "集聚中心", "战略性新兴产业", "重点项目", "总投资", "数字经济",
-    "高质量发展", "国际航运",
-    "物流中心", "金融", "贸易", "自由贸易试验区", "新能源汽车", "产业链", "创新策源", "市场",
-    "投资者", "央行", "利率", "股市", "债券", "基金", "消费", "出口",
-    "制造", "科技", "人工智能", "芯片", "半导体", "数据",
+    "先进制造业",
+    "集聚中心",
+    "战略性新兴产业",
+    "重点项目",
+    "总投资",
+    "数字经济",
+    "高质量发展",
+    "国际航运",
+    "物流中心",
+    "金融",
+    "贸易",
+    "自由贸易试验区",
+    "新能源汽车",
+    "产业链",
+    "创新策源",
+    "市场",
+    "投资者",
+    "央行",
+    "利率",
+    "股市",
+    "债券",
+    "基金",
+    "消费",
+    "出口",
+    "制造",
+    "科技",
+    "人工智能",
+    "芯片",
+    "半导体",
+    "数据",
 )
 
 
@@ -52,7 +77,7 @@ def item(rng: random.Random, feed: int, n: int) -> str:
         f"<item><title><![CDATA[{''.join(rng.choices(WORDS, k=5))} 第{n}号]]></title>"
         f"<description><![CDATA[{body}]]></description>"
         f"<pubDate>Mon, {day:02d} Jan 2024 {n % 24:02d}:{feed % 60:02d}:00 GMT</pubDate>"
-        f"<guid isPermaLink=\"false\">https://news.example.com/{feed}/{n}</guid>"
+        f'<guid isPermaLink="false">https://news.example.com/{feed}/{n}</guid>'
         f"<link>https://news.example.com/{feed}/{n}.html</link></item>"
     )
 
@@ -105,28 +130,36 @@ def main() -> None:
 
     documents = {f"/bench/{i}": feed(i, args.items) for i in range(args.feeds)}
     size = sum(len(d) for d in documents.values()) / len(documents) / 1024
-    with FeedServer({p: Resource(d) for p, d in documents.items()}) as server, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        FeedServer({p: Resource(d) for p, d in documents.items()}) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         config = Path(tmp) / "newsstand.toml"
         lines = [f'[rsshub]\ninstances = ["{server.base}"]\n']
         for i in range(args.feeds):
-            lines.append(f'[[feeds]]\nroute = "/bench/{i}"\ncategory = "分类{i % 10}"\n'
-                         f'source = "来源{i % 100}"\nchannel = "频道{i}"\n')
+            lines.append(
+                f'[[feeds]]\nroute = "/bench/{i}"\ncategory = "分类{i % 10}"\n'
+                f'source = "来源{i % 100}"\nchannel = "频道{i}"\n'
+            )
         config.write_text("\n".join(lines), encoding="utf-8")
         cmd = [sys.executable, "-m", "newsstand.cli", "run", "--json", "--config", str(config)]
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
         print(f"feeds: {args.feeds} x {args.items} items, {size:.0f} KB per feed on average")
-        runs = (("first run (cold store)", cmd),
-                ("second run --all (nothing new: every feed answers 304)", [*cmd, "--all"]),
-                ("third run (nothing due yet: what a frequent cron tick costs)", cmd))
+        runs = (
+            ("first run (cold store)", cmd),
+            ("second run --all (nothing new: every feed answers 304)", [*cmd, "--all"]),
+            ("third run (nothing due yet: what a frequent cron tick costs)", cmd),
+        )
         for name, command in runs:
             wall, peak, summary = measure(command)
             entries = summary["entries"]["new"] + summary["entries"]["updated"]
-            print(f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
-                  f"{summary['feeds']['ok']}/{summary['feeds']['total']} feeds ok, "
-                  f"{entries} entries stored ({entries / wall:.0f}/s), "
-                  f"{summary['posts']['written']} posts written; in-process phases "
-                  f"{summary['phase_seconds']}")
+            print(
+                f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
+                f"{summary['feeds']['ok']}/{summary['feeds']['total']} feeds ok, "
+                f"{entries} entries stored ({entries / wall:.0f}/s), "
+                f"{summary['posts']['written']} posts written; in-process phases "
+                f"{summary['phase_seconds']}"
+            )
         main_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"largest single process: {main_peak:.0f} MB")
 

@@ -33,14 +33,21 @@ PER_DAY = 100
 
 
 def entry(rng: random.Random, n: int, start: datetime) -> Entry:
-    images = "".join(f'<p><img src="https://img.example.com/{n}/{k}.jpg" alt="图{k}"></p>'
-                     for k in range(3))
+    images = "".join(
+        f'<p><img src="https://img.example.com/{n}/{k}.jpg" alt="图{k}"></p>' for k in range(3)
+    )
     html = images[: len(images) // 3] + "".join(paragraph(rng) for _ in range(8)) + images
     when = start + timedelta(seconds=n * 86400 // PER_DAY)
-    return Entry(id=f"e{n}", link=f"https://news.example.com/{n}.html",
-                 title="".join(rng.choices(WORDS, k=5)) + f" 第{n}号", author=None,
-                 published=when, updated=None, content=html,
-                 thumbnail=f"https://img.example.com/{n}/0.jpg")
+    return Entry(
+        id=f"e{n}",
+        link=f"https://news.example.com/{n}.html",
+        title="".join(rng.choices(WORDS, k=5)) + f" 第{n}号",
+        author=None,
+        published=when,
+        updated=None,
+        content=html,
+        thumbnail=f"https://img.example.com/{n}/0.jpg",
+    )
 
 
 def fill(config_path: Path, first: int, count: int, start: datetime) -> None:
@@ -53,10 +60,12 @@ def fill(config_path: Path, first: int, count: int, start: datetime) -> None:
             by_feed: dict[int, list[Entry]] = {}
             for n in range(base, min(base + 5000, first + count)):
                 by_feed.setdefault(n % len(feeds), []).append(entry(rng, n, start))
-            store.record([
-                Outcome(feeds[i], Fetched(feeds[i].key, feeds[i].url or "", 200), tuple(es))
-                for i, es in by_feed.items()
-            ])
+            store.record(
+                [
+                    Outcome(feeds[i], Fetched(feeds[i].key, feeds[i].url or "", 200), tuple(es))
+                    for i, es in by_feed.items()
+                ]
+            )
 
 
 def write_config(config: Path, *sections: str) -> None:
@@ -66,9 +75,11 @@ def write_config(config: Path, *sections: str) -> None:
     for c in range(10):
         for s in range(10):
             for ch in range(5):
-                lines.append(f'[[feeds]]\nurl = "https://feeds.example.com/{c}/{s}/{ch}"\n'
-                             f'category = "分类{c}"\nsource = "来源{c}-{s}"\n'
-                             f'channel = "频道{ch}"\n')
+                lines.append(
+                    f'[[feeds]]\nurl = "https://feeds.example.com/{c}/{s}/{ch}"\n'
+                    f'category = "分类{c}"\nsource = "来源{c}-{s}"\n'
+                    f'channel = "频道{ch}"\n'
+                )
     config.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -104,11 +115,13 @@ def main() -> None:
                 fill(config, args.entries, 100, start)
             wall, peak, result = measure(cmd)
             files, size = du(site)
-            print(f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
-                  f"{result['pages']} pages ({result['rendered']} rendered, "
-                  f"{result['search_bundles_indexed']} search bundles indexed), "
-                  f"{files} files, {size / 1048576:.0f} MB on disk; phases "
-                  f"{result['phase_seconds']}")
+            print(
+                f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "
+                f"{result['pages']} pages ({result['rendered']} rendered, "
+                f"{result['search_bundles_indexed']} search bundles indexed), "
+                f"{files} files, {size / 1048576:.0f} MB on disk; phases "
+                f"{result['phase_seconds']}"
+            )
         subprocess.run(["sync"], check=False)
 
 

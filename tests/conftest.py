@@ -25,8 +25,13 @@ from newsstand.config import Config, load_config
 from newsstand.demo.server import FeedServer
 
 # marker -> the fixture that provides what it names (a test using the fixture gets the mark)
-NEEDS = {"needs_shared": "shared", "needs_node": "hexo", "needs_browser": "chromium",
-         "needs_postgres": None, "needs_rsshub": None}
+NEEDS = {
+    "needs_shared": "shared",
+    "needs_node": "hexo",
+    "needs_browser": "chromium",
+    "needs_postgres": None,
+    "needs_rsshub": None,
+}
 CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")
 # a skip's reason -> what it lacked (a test may need two things; its reason tells which)
 REASON_GROUP: dict[str, str] = {MISSING_MESSAGE: "needs_node"}
@@ -101,8 +106,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after pytest's own summary
-def pytest_terminal_summary(terminalreporter, exitstatus: int,
-                            config: pytest.Config) -> Iterator[None]:
+def pytest_terminal_summary(
+    terminalreporter, exitstatus: int, config: pytest.Config
+) -> Iterator[None]:
     """One line: how many tests were skipped, by what they need, and why."""
     yield
     skipped = terminalreporter.stats.get("skipped", [])
@@ -111,13 +117,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int,
     counts: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {}
     for report in skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(
-            report.longrepr)
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         reason = reason.removeprefix("Skipped: ")
         group = REASON_GROUP.get(reason) or next(
-            (m for m in NEEDS if m in report.keywords), "other")
+            (m for m in NEEDS if m in report.keywords), "other"
+        )
         counts[group] += 1
         reasons.setdefault(group, Counter())[reason] += 1
-    parts = [f"{n} {group} ({reasons[group].most_common(1)[0][0]})"  # the main reason
-             for group, n in counts.most_common()]
+    parts = [
+        f"{n} {group} ({reasons[group].most_common(1)[0][0]})"  # the main reason
+        for group, n in counts.most_common()
+    ]
     terminalreporter.write_line("skipped: " + ", ".join(parts))

@@ -49,12 +49,22 @@ class Request:
     private: tuple[str, ...] = ()
 
 
-def feed_request(feed: Feed, rsshub: RSSHubConfig, instances: Sequence[str] | None = None,
-                 etag: str | None = None, last_modified: str | None = None) -> Request:
+def feed_request(
+    feed: Feed,
+    rsshub: RSSHubConfig,
+    instances: Sequence[str] | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Request:
     """The request for one feed: its URLs (``feed_urls``), validators, and for a route the
     access parameters marked private."""
-    return Request(feed.key, feed_urls(feed, rsshub, instances), etag, last_modified,
-                   ACCESS_PARAMS if feed.route and rsshub.access_key else ())
+    return Request(
+        feed.key,
+        feed_urls(feed, rsshub, instances),
+        etag,
+        last_modified,
+        ACCESS_PARAMS if feed.route and rsshub.access_key else (),
+    )
 
 
 class _Redact:
@@ -79,8 +89,9 @@ class _Redact:
         return text
 
 
-def feed_urls(feed: Feed, rsshub: RSSHubConfig,
-              instances: Sequence[str] | None = None) -> tuple[str, ...]:
+def feed_urls(
+    feed: Feed, rsshub: RSSHubConfig, instances: Sequence[str] | None = None
+) -> tuple[str, ...]:
     """The URLs that serve ``feed``: its URL, or its route on every RSSHub instance in order
     (``instances``: the configured ones in the order to try them)."""
     if feed.url:
@@ -93,8 +104,14 @@ def feed_urls(feed: Feed, rsshub: RSSHubConfig,
 class _Failure(Exception):
     """One attempt failed; ``retry`` says whether trying again may help."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry: bool = False,
-                 wait: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry: bool = False,
+        wait: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry = retry
@@ -192,15 +209,20 @@ class Fetcher:
                             wait = max(wait, failure.wait)
                         continue
                     tried.append((url, True))
-                    return replace(fetched, url=redact.url(fetched.url) or "",
-                                   moved_to=redact.url(fetched.moved_to), attempts=attempts,
-                                   elapsed=time.monotonic() - started,
-                                   tried=tuple((redact.url(u) or "", ok) for u, ok in tried))
+                    return replace(
+                        fetched,
+                        url=redact.url(fetched.url) or "",
+                        moved_to=redact.url(fetched.moved_to),
+                        attempts=attempts,
+                        elapsed=time.monotonic() - started,
+                        tried=tuple((redact.url(u) or "", ok) for u, ok in tried),
+                    )
                 if not retry_next_round or round_ == self.config.retries:
                     break
                 if wait > MAX_RETRY_AFTER:
-                    last = _Failure(f"{last}; server asks to retry after {wait:.0f} s",
-                                    status=last.status)
+                    last = _Failure(
+                        f"{last}; server asks to retry after {wait:.0f} s", status=last.status
+                    )
                     break
                 delay = wait or self.backoff * (2**round_)
                 await asyncio.sleep(delay * random.uniform(1.0, 1.5))
@@ -227,7 +249,9 @@ class Fetcher:
             async with asyncio.timeout(self.config.timeout):
                 async with self._session.get(
                     # aiohttp counts the final response as a hop too
-                    url, headers=headers, max_redirects=MAX_REDIRECTS + 1
+                    url,
+                    headers=headers,
+                    max_redirects=MAX_REDIRECTS + 1,
                 ) as response:
                     return await self._handle(url, request, response)
         except _Failure:
@@ -276,17 +300,17 @@ class Fetcher:
             )
         cap = self.config.max_bytes
         declared = response.content_length
-        if declared is not None and declared > cap and not response.headers.get(
-            "Content-Encoding"
-        ):
-            raise _Failure(f"response is {_size(declared)}, over the {_size(cap)} limit: {url}",
-                           status=status)
+        if declared is not None and declared > cap and not response.headers.get("Content-Encoding"):
+            raise _Failure(
+                f"response is {_size(declared)}, over the {_size(cap)} limit: {url}", status=status
+            )
         body = bytearray()
         async for chunk in response.content.iter_chunked(CHUNK):
             body += chunk
             if len(body) > cap:
-                raise _Failure(f"response is over the {_size(cap)} limit; cut off: {url}",
-                               status=status)
+                raise _Failure(
+                    f"response is over the {_size(cap)} limit; cut off: {url}", status=status
+                )
         return Fetched(
             feed_key=request.feed_key,
             url=str(response.url),

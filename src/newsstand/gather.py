@@ -40,7 +40,9 @@ def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
     Dates that name no zone are read in the feed's ``timezone``, else in ``tz_name``.
     """
     parsed = parse(
-        fetched.body, url=fetched.url, content_type=fetched.content_type,
+        fetched.body,
+        url=fetched.url,
+        content_type=fetched.content_type,
         default_tz=ZoneInfo(feed.timezone or tz_name),
     )
     entries = select_entries(feed, parsed.entries)
@@ -56,11 +58,19 @@ class Gathering:
     hears the uids of each feed's new and changed entries as they land.
     """
 
-    def __init__(self, config: Config, store: Store, workers: Workers, *,
-                 moved: dict[str, str], clock: Clock, backoff: float = 1.0,
-                 progress: Progress | None = None,
-                 on_stored: Callable[[Sequence[str]], None] | None = None,
-                 stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        workers: Workers,
+        *,
+        moved: dict[str, str],
+        clock: Clock,
+        backoff: float = 1.0,
+        progress: Progress | None = None,
+        on_stored: Callable[[Sequence[str]], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.config, self.store, self.workers = config, store, workers
         self.moved, self.clock, self.backoff = moved, clock, backoff
         self.progress, self.on_stored, self.stop = progress, on_stored, stop
@@ -101,10 +111,11 @@ class Gathering:
         if stopping(self.stop):
             return
         etag, last_modified = self.store.validators(feed.key)
-        request = (Request(feed.key, (self.moved[feed.key],), etag, last_modified)
-                   if feed.key in self.moved
-                   else feed_request(feed, self.config.rsshub, self.instances, etag,
-                                     last_modified))
+        request = (
+            Request(feed.key, (self.moved[feed.key],), etag, last_modified)
+            if feed.key in self.moved
+            else feed_request(feed, self.config.rsshub, self.instances, etag, last_modified)
+        )
         fetched = await fetcher.fetch(request)
         self.tried.extend(fetched.tried)
         parsed: ParsedFeed | None = None
@@ -114,44 +125,61 @@ class Gathering:
                 parsed = await self._processed(feed, fetched, pool)
             except ParseError as exc:
                 error = str(exc)
-        outcome = Outcome(feed, fetched, parsed.entries if parsed else None, error,
-                          parsed.title if parsed else None,
-                          parsed.ttl_minutes if parsed else None)
+        outcome = Outcome(
+            feed,
+            fetched,
+            parsed.entries if parsed else None,
+            error,
+            parsed.title if parsed else None,
+            parsed.ttl_minutes if parsed else None,
+        )
         self.pending.append((outcome, parsed.warnings if parsed else ()))
-        if len(self.pending) >= FLUSH_FEEDS or sum(
-                len(o.entries or ()) for o, _ in self.pending) >= FLUSH_ENTRIES:
+        if (
+            len(self.pending) >= FLUSH_FEEDS
+            or sum(len(o.entries or ()) for o, _ in self.pending) >= FLUSH_ENTRIES
+        ):
             self.flush()
 
-    async def _processed(self, feed: Feed, fetched: Fetched,
-                         pool: Executor | None) -> ParsedFeed:
+    async def _processed(self, feed: Feed, fetched: Fetched, pool: Executor | None) -> ParsedFeed:
         tz_name = self.config.site.timezone
         if pool is not None and not self.workers.broken:
             try:
                 return await asyncio.get_running_loop().run_in_executor(
-                    pool, process, feed, fetched, tz_name)
+                    pool, process, feed, fetched, tz_name
+                )
             except BrokenProcessPool:
                 self.workers.broken = True
         return process(feed, fetched, tz_name)
 
     def flush(self) -> None:
         """Store what is pending in one transaction, then report it."""
-        stored = self.store.record([outcome for outcome, _ in self.pending], now=self.clock(),
-                                   rest=functools.partial(schedule.rest, self.config.health))
+        stored = self.store.record(
+            [outcome for outcome, _ in self.pending],
+            now=self.clock(),
+            rest=functools.partial(schedule.rest, self.config.health),
+        )
         for (outcome, warnings), result in zip(self.pending, stored, strict=True):
             target = outcome.fetched.moved_to or self.moved.get(outcome.feed.key)
             if target and outcome.feed.url:
-                warnings = (f"moved permanently to {target}: fetched from there now;"
-                            f" update its url in {self.config.path.name}", *warnings)
+                warnings = (
+                    f"moved permanently to {target}: fetched from there now;"
+                    f" update its url in {self.config.path.name}",
+                    *warnings,
+                )
             if self.on_stored and result.uids:
                 self.on_stored(result.uids)
             feed_report = FeedReport(
-                feed_key=outcome.feed.key, url=outcome.fetched.url, ok=outcome.error is None,
-                status=outcome.fetched.status, error=outcome.error, new=result.new,
-                updated=result.updated, warnings=warnings,
+                feed_key=outcome.feed.key,
+                url=outcome.fetched.url,
+                ok=outcome.error is None,
+                status=outcome.fetched.status,
+                error=outcome.error,
+                new=result.new,
+                updated=result.updated,
+                warnings=warnings,
             )
             self.reports.append(feed_report)
             report.log_feed(feed_report, outcome.fetched)
             if self.progress:
-                self.progress("fetch", len(self.reports), self.total,
-                              report.feed_line(feed_report))
+                self.progress("fetch", len(self.reports), self.total, report.feed_line(feed_report))
         self.pending.clear()

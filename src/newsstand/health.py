@@ -106,18 +106,24 @@ def feed_health(config: Config, *, missing_ok: bool = False) -> HealthReport:
         sick = state in ("gone", "failing")
         when = next_fetch.get(feed.key)
         every = schedule.interval(feed, config.fetch, states.get(feed.key))
-        feeds.append(FeedHealth(
-            feed=feed.key, category=feed.category, source=feed.source, channel=feed.channel,
-            state=state, failures=record.failures if record else 0,
-            last_attempt=record.last_attempt if record else None,
-            last_success=record.last_success if record else None,
-            http_status=record.last_status if record else None,
-            last_error=record.last_error if record and sick else None,
-            entries=record.entries if record else 0,
-            next_due=record.next_due if record and state == "failing" else None,
-            moved_to=record.moved_to if record else None,
-            interval_minutes=round(every.total_seconds() / 60, 1) if feed.enabled else None,
-            next_fetch=when if feed.enabled and state != "gone" else None,
-        ))
+        feeds.append(
+            FeedHealth(
+                feed=feed.key,
+                category=feed.category,
+                source=feed.source,
+                channel=feed.channel,
+                state=state,
+                failures=record.failures if record else 0,
+                last_attempt=record.last_attempt if record else None,
+                last_success=record.last_success if record else None,
+                http_status=record.last_status if record else None,
+                last_error=record.last_error if record and sick else None,
+                entries=record.entries if record else 0,
+                next_due=record.next_due if record and state == "failing" else None,
+                moved_to=record.moved_to if record else None,
+                interval_minutes=round(every.total_seconds() / 60, 1) if feed.enabled else None,
+                next_fetch=when if feed.enabled and state != "gone" else None,
+            )
+        )
     feeds.sort(key=lambda f: (STATES.index(f.state), -f.failures, f.feed))
     return HealthReport(tuple(feeds), config.health.alert_share)

@@ -50,10 +50,17 @@ class Fetch:
 
 
 def fetch(
-    config: Config, store: Store, *, feeds: Iterable[Feed] | None = None,
-    progress: Progress | None = None, backoff: float = 1.0, workers: Workers | None = None,
+    config: Config,
+    store: Store,
+    *,
+    feeds: Iterable[Feed] | None = None,
+    progress: Progress | None = None,
+    backoff: float = 1.0,
+    workers: Workers | None = None,
     on_stored: Callable[[Sequence[str]], None] | None = None,
-    stop: threading.Event | None = None, everything: bool = False, clock: Clock = utcnow,
+    stop: threading.Event | None = None,
+    everything: bool = False,
+    clock: Clock = utcnow,
 ) -> Fetch:
     """Fetch, parse, clean and store the enabled feeds that are due (``schedule.plan``; all
     of them with ``everything``); apply retention.
@@ -66,11 +73,23 @@ def fetch(
     chosen = [f for f in (config.feeds if feeds is None else feeds) if f.enabled]
     states = store.states()
     plan = schedule.plan(chosen, states, config.fetch, clock(), everything=everything)
-    moved = {f.key: states[f.key].moved_to or "" for f in plan.due
-             if f.url and f.key in states and states[f.key].moved_to}
+    moved = {
+        f.key: states[f.key].moved_to or ""
+        for f in plan.due
+        if f.url and f.key in states and states[f.key].moved_to
+    }
     with _own(workers) as pool:
-        reports = Gathering(config, store, pool, moved=moved, clock=clock, backoff=backoff,
-                            progress=progress, on_stored=on_stored, stop=stop).run(plan.due)
+        reports = Gathering(
+            config,
+            store,
+            pool,
+            moved=moved,
+            clock=clock,
+            backoff=backoff,
+            progress=progress,
+            on_stored=on_stored,
+            stop=stop,
+        ).run(plan.due)
     check(stop)
     for skipped in plan.skipped:
         log.warning("feed %s skipped: %s", skipped.feed_key, skipped.error)
@@ -78,8 +97,11 @@ def fetch(
     reports = sorted([*reports, *plan.skipped], key=lambda r: order[r.feed_key])
     waiting = [(feed.key, when) for feed, when in plan.waiting]
     if waiting:
-        log.info("%d feed(s) not due yet; the next at %s", len(waiting),
-                 min(when for _, when in waiting).isoformat(timespec="seconds"))
+        log.info(
+            "%d feed(s) not due yet; the next at %s",
+            len(waiting),
+            min(when for _, when in waiting).isoformat(timespec="seconds"),
+        )
     return Fetch(reports, waiting, store.apply_retention(config.feeds))
 
 
@@ -88,9 +110,14 @@ def wake(config: Config, store: Store, now: datetime) -> datetime | None:
     return schedule.plan(config.enabled_feeds, store.states(), config.fetch, now).wake(now)
 
 
-def publish(config: Config, store: Store, *, progress: Progress | None = None,
-            workers: Workers | None = None, stop: threading.Event | None = None
-            ) -> PublishResult:
+def publish(
+    config: Config,
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    workers: Workers | None = None,
+    stop: threading.Event | None = None,
+) -> PublishResult:
     """Bring the Hexo posts in step with the store (``publish.posts.publish``)."""
     if not config.hexo.enabled:
         return PublishResult()
@@ -98,8 +125,13 @@ def publish(config: Config, store: Store, *, progress: Progress | None = None,
         return posts.publish(config, store, pool, progress=progress, stop=stop)
 
 
-def build(config: Config, *, progress: Progress | None = None, force: bool = False,
-          workers: Workers | None = None) -> tuple[SiteResult | None, str | None]:
+def build(
+    config: Config,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    workers: Workers | None = None,
+) -> tuple[SiteResult | None, str | None]:
     """Build the static site; a failure is returned as one line, never raised."""
     try:
         with _own(workers) as pool:
@@ -110,10 +142,16 @@ def build(config: Config, *, progress: Progress | None = None, force: bool = Fal
 
 
 def run(
-    config: Config, *, do_fetch: bool = True, do_publish: bool = True,
-    progress: Progress | None = None, backoff: float = 1.0,
-    stop: threading.Event | None = None, everything: bool = False,
-    publish_unchanged: bool = True, clock: Clock = utcnow,
+    config: Config,
+    *,
+    do_fetch: bool = True,
+    do_publish: bool = True,
+    progress: Progress | None = None,
+    backoff: float = 1.0,
+    stop: threading.Event | None = None,
+    everything: bool = False,
+    publish_unchanged: bool = True,
+    clock: Clock = utcnow,
 ) -> RunSummary:
     """The whole job, as ``newsstand run`` does it: the feeds that are due (every feed with
     ``everything``), then the posts and the site (skipped when nothing changed, unless
@@ -133,9 +171,17 @@ def run(
         early = posts.EarlyPublish(config, stop) if hexo and do_fetch else None
         if do_fetch:
             with early or contextlib.nullcontext():
-                fetched = fetch(config, store, progress=progress, backoff=backoff,
-                                workers=workers, on_stored=early.submit if early else None,
-                                stop=stop, everything=everything, clock=clock)
+                fetched = fetch(
+                    config,
+                    store,
+                    progress=progress,
+                    backoff=backoff,
+                    workers=workers,
+                    on_stored=early.submit if early else None,
+                    stop=stop,
+                    everything=everything,
+                    clock=clock,
+                )
             summary.feeds, summary.waiting = fetched.reports, fetched.waiting
             summary.retention_removed = fetched.removed
             summary.wake = wake(config, store, clock())
@@ -145,17 +191,18 @@ def run(
                 if hexo:
                     ledger.end(complete=False)
         if do_publish:
-            summary.published = publish(config, store, progress=progress, workers=workers,
-                                        stop=stop)
+            summary.published = publish(
+                config, store, progress=progress, workers=workers, stop=stop
+            )
             if early is not None:
                 summary.published.add(early.result)
-            summary.phases["publish"] = (time.monotonic() - started
-                                         - summary.phases.get("fetch", 0.0))
+            summary.phases["publish"] = (
+                time.monotonic() - started - summary.phases.get("fetch", 0.0)
+            )
         if do_publish and config.site_output.enabled:  # still holding the store's lock
             check(stop)
             site_started = time.monotonic()
-            summary.site, summary.site_error = build(config, progress=progress,
-                                                     workers=workers)
+            summary.site, summary.site_error = build(config, progress=progress, workers=workers)
             summary.phases["site"] = time.monotonic() - site_started
     summary.elapsed = time.monotonic() - started
     summary.log()

@@ -21,8 +21,11 @@ log = logging.getLogger("newsstand.serve")
 class _Handler(SimpleHTTPRequestHandler):
     extensions_map = {  # noqa: RUF012 - the base class's own attribute, extended
         **SimpleHTTPRequestHandler.extensions_map,
-        ".wasm": "application/wasm", ".js": "text/javascript", ".json": "application/json",
-        ".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8",
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+        ".json": "application/json",
+        ".xml": "application/xml; charset=utf-8",
+        ".html": "text/html; charset=utf-8",
     }
 
     def __init__(self, *args: Any, base_path: str, **kwargs: Any) -> None:
@@ -34,7 +37,7 @@ class _Handler(SimpleHTTPRequestHandler):
         route = urlsplit(path).path
         if not route.startswith(self.base_path):
             return str(Path(self.directory) / "\0missing")
-        return super().translate_path("/" + route[len(self.base_path):])
+        return super().translate_path("/" + route[len(self.base_path) :])
 
     def send_head(self) -> io.BytesIO | BinaryIO | None:
         target = Path(self.translate_path(self.path))
@@ -70,8 +73,9 @@ def inputs_mark(config: Config) -> tuple[float, ...]:
 class Preview:
     """An HTTP server over the site folder plus a thread that rebuilds on change."""
 
-    def __init__(self, config: Config, port: int, rebuild: Callable[[], None] | None,
-                 interval: float = 1.0) -> None:
+    def __init__(
+        self, config: Config, port: int, rebuild: Callable[[], None] | None, interval: float = 1.0
+    ) -> None:
         out = config.site_output
         handler = functools.partial(_Handler, directory=str(out.dir), base_path=out.base_path)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)

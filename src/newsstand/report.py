@@ -77,8 +77,13 @@ class RunSummary:
                 "problems": published.problems,
                 "errors": published.errors,
             },
-            "site": ({"error": self.site_error} if self.site_error
-                     else self.site.to_json() if self.site else None),
+            "site": (
+                {"error": self.site_error}
+                if self.site_error
+                else self.site.to_json()
+                if self.site
+                else None
+            ),
             "warnings": [
                 {"feed": r.feed_key, "warning": w} for r in self.feeds for w in r.warnings
             ],
@@ -89,10 +94,13 @@ class RunSummary:
     def log(self) -> None:
         """The run's summary line, and what the posts left undone, in the run log."""
         data = self.to_json()
-        log.info("run done in %.1f s: feeds %s, entries %s, posts %s", self.elapsed,
-                 {k: v for k, v in data["feeds"].items() if k not in ("failures", "waiting")},
-                 data["entries"],
-                 {k: v for k, v in data["posts"].items() if isinstance(v, int)})
+        log.info(
+            "run done in %.1f s: feeds %s, entries %s, posts %s",
+            self.elapsed,
+            {k: v for k, v in data["feeds"].items() if k not in ("failures", "waiting")},
+            data["entries"],
+            {k: v for k, v in data["posts"].items() if isinstance(v, int)},
+        )
         for problem in self.published.problems if self.published else ():
             log.warning("%s", problem)
         for error in self.published.errors if self.published else ():
@@ -102,12 +110,24 @@ class RunSummary:
 def log_feed(report: FeedReport, fetched: Fetched) -> None:
     """One feed's fetch in the run log: its failure and warnings, and the details."""
     if not report.ok:
-        log.warning("feed %s failed after %d attempt(s) in %.1f s: %s", report.feed_key,
-                    fetched.attempts, fetched.elapsed, report.error)
+        log.warning(
+            "feed %s failed after %d attempt(s) in %.1f s: %s",
+            report.feed_key,
+            fetched.attempts,
+            fetched.elapsed,
+            report.error,
+        )
     for warning in report.warnings:
         log.warning("feed %s: %s", report.feed_key, warning)
-    log.debug("feed %s: HTTP %s from %s, %d bytes, %d new, %d updated", report.feed_key,
-              report.status, report.url, len(fetched.body), report.new, report.updated)
+    log.debug(
+        "feed %s: HTTP %s from %s, %d bytes, %d new, %d updated",
+        report.feed_key,
+        report.status,
+        report.url,
+        len(fetched.body),
+        report.new,
+        report.updated,
+    )
 
 
 def feed_line(report: FeedReport) -> str:

@@ -11,12 +11,30 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlencode, 
 
 # RSSHub's common query parameters (https://docs.rsshub.app/guide/parameters)
 PARAMS = (
-    "limit", "filter", "filter_title", "filter_description", "filter_author",
-    "filter_category", "filter_time", "filterout", "filterout_title",
-    "filterout_description", "filterout_author", "filterout_category",
-    "filter_case_sensitive", "mode", "sorted", "brief", "opencc", "scihub", "tgiv",
-    "image_hotlink_template", "multimedia_hotlink_template", "wrap_multimedia_in_iframe",
-    "format", "domain",
+    "limit",
+    "filter",
+    "filter_title",
+    "filter_description",
+    "filter_author",
+    "filter_category",
+    "filter_time",
+    "filterout",
+    "filterout_title",
+    "filterout_description",
+    "filterout_author",
+    "filterout_category",
+    "filter_case_sensitive",
+    "mode",
+    "sorted",
+    "brief",
+    "opencc",
+    "scihub",
+    "tgiv",
+    "image_hotlink_template",
+    "multimedia_hotlink_template",
+    "wrap_multimedia_in_iframe",
+    "format",
+    "domain",
 )
 ACCESS_PARAMS = ("key", "code")  # RSSHub's access parameters: sent, never shown or kept
 ACCESS_KINDS = ("key", "code")  # [rsshub] access: send the key itself, or the route's code
@@ -41,8 +59,12 @@ def normalize_route(text: str) -> str:
     return path + sep + query
 
 
-def route_path(route: str, params: Sequence[tuple[str, str]] = (), access_key: str | None = None,
-               access: str = "key") -> str:
+def route_path(
+    route: str,
+    params: Sequence[tuple[str, str]] = (),
+    access_key: str | None = None,
+    access: str = "key",
+) -> str:
     """A route with its query: the route's own, ``params``, then RSSHub's access parameter
     (``key=`` the access key, or ``code=`` the MD5 of path and key, which works for this
     route only and so does not give the key away)."""
@@ -60,12 +82,14 @@ def route_path(route: str, params: Sequence[tuple[str, str]] = (), access_key: s
 
 def instance_order(instances: Sequence[str], demoted: Collection[str]) -> tuple[str, ...]:
     """The instances to try, in the configured order but with the ``demoted`` ones last."""
-    return (tuple(i for i in instances if i not in demoted)
-            + tuple(i for i in instances if i in demoted))
+    return tuple(i for i in instances if i not in demoted) + tuple(
+        i for i in instances if i in demoted
+    )
 
 
-def instance_answers(instances: Sequence[str],
-                     tried: Iterable[tuple[str, bool]]) -> dict[str, bool]:
+def instance_answers(
+    instances: Sequence[str], tried: Iterable[tuple[str, bool]]
+) -> dict[str, bool]:
     """Per instance asked in these attempts (``Fetched.tried``): whether it ever answered."""
     answered: dict[str, bool] = {}
     for url, ok in tried:
@@ -88,8 +112,12 @@ def public_url(url: str, private: Collection[str] = ACCESS_PARAMS) -> str:
 
 def secrets_in(urls: Iterable[str], private: Collection[str] = ACCESS_PARAMS) -> set[str]:
     """The values of the ``private`` query parameters of ``urls``."""
-    return {value for url in urls for name, value in parse_qsl(urlsplit(url).query)
-            if name in private and value}
+    return {
+        value
+        for url in urls
+        for name, value in parse_qsl(urlsplit(url).query)
+        if name in private and value
+    }
 
 
 def secret_forms(secret: str) -> set[str]:

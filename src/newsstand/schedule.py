@@ -48,7 +48,8 @@ def next_fetch(feed: Feed, fetch: FetchConfig, state: FeedState | None) -> datet
     if state is None or state.last_success is None:
         return None
     return state.last_success + interval(feed, fetch, state) * _jitter(
-        feed, state.last_success, fetch.jitter)
+        feed, state.last_success, fetch.jitter
+    )
 
 
 def rest(health: HealthConfig, failures: int) -> timedelta:
@@ -76,8 +77,14 @@ class Plan:
         return min(times, default=None)
 
 
-def plan(feeds: Sequence[Feed], states: dict[str, FeedState], fetch: FetchConfig,
-         now: datetime, *, everything: bool = False) -> Plan:
+def plan(
+    feeds: Sequence[Feed],
+    states: dict[str, FeedState],
+    fetch: FetchConfig,
+    now: datetime,
+    *,
+    everything: bool = False,
+) -> Plan:
     """Sort ``feeds`` into due, skipped and waiting at ``now``; ``everything`` makes every
     feed due (a forced run: gone and resting feeds are tried again too)."""
     result = Plan()
@@ -86,18 +93,30 @@ def plan(feeds: Sequence[Feed], states: dict[str, FeedState], fetch: FetchConfig
         if everything or state is None:
             result.due.append(feed)
         elif state.gone_since is not None:
-            result.skipped.append(FeedReport(
-                feed.key, None, ok=False, skipped=True, status=410,
-                error=f"gone (HTTP 410 since {state.gone_since:%Y-%m-%d %H:%M} UTC): not"
-                      " fetched any more; remove it from the config, or `run --all` to try"
-                      " it again",
-            ))
+            result.skipped.append(
+                FeedReport(
+                    feed.key,
+                    None,
+                    ok=False,
+                    skipped=True,
+                    status=410,
+                    error=f"gone (HTTP 410 since {state.gone_since:%Y-%m-%d %H:%M} UTC): not"
+                    " fetched any more; remove it from the config, or `run --all` to try"
+                    " it again",
+                )
+            )
         elif state.failures and state.next_due is not None and state.next_due > now:
-            result.skipped.append(FeedReport(
-                feed.key, None, ok=False, skipped=True, next_due=state.next_due.isoformat(),
-                error=f"resting after {state.failures} failure(s) in a row until"
-                      f" {state.next_due:%Y-%m-%d %H:%M} UTC (last: {state.last_error})",
-            ))
+            result.skipped.append(
+                FeedReport(
+                    feed.key,
+                    None,
+                    ok=False,
+                    skipped=True,
+                    next_due=state.next_due.isoformat(),
+                    error=f"resting after {state.failures} failure(s) in a row until"
+                    f" {state.next_due:%Y-%m-%d %H:%M} UTC (last: {state.last_error})",
+                )
+            )
         elif state.failures:
             result.due.append(feed)  # its rest is over: try again
         else:

@@ -39,8 +39,13 @@ class Cycle:
 
 
 def watch(
-    load: Callable[[], Config], *, stop: threading.Event, on_cycle: Callable[[Cycle], None],
-    every: float | None = None, cycles: int | None = None, clock: Clock = utcnow,
+    load: Callable[[], Config],
+    *,
+    stop: threading.Event,
+    on_cycle: Callable[[Cycle], None],
+    every: float | None = None,
+    cycles: int | None = None,
+    clock: Clock = utcnow,
     after: Callable[[Config, RunSummary], None] | None = None,
 ) -> int:
     """Run cycles until ``stop`` is set (or ``cycles`` have run); return how many ran.
@@ -64,8 +69,9 @@ def watch(
             error = f"{exc} (going on with the config as it was)"
         assert config is not None
         try:
-            summary = run(config, stop=stop, clock=clock,
-                          publish_unchanged=config != previous or number == 1)
+            summary = run(
+                config, stop=stop, clock=clock, publish_unchanged=config != previous or number == 1
+            )
             if after is not None and summary.published is not None and summary.complete:
                 after(config, summary)
         except Interrupted:
@@ -76,16 +82,22 @@ def watch(
             log.warning("cycle %d failed", number, exc_info=True)  # the cycle line says so
             error = f"failed: {exc}"
         last = stop.is_set() or (cycles is not None and number >= cycles)
-        cycle = Cycle(number, started, summary, error,
-                      None if last else _next_start(started, clock(), summary, every))
+        cycle = Cycle(
+            number,
+            started,
+            summary,
+            error,
+            None if last else _next_start(started, clock(), summary, every),
+        )
         on_cycle(cycle)
         if cycle.next_at is not None:
             stop.wait(max(0.0, (cycle.next_at - clock()).total_seconds()))
     return number
 
 
-def _next_start(started: datetime, now: datetime, summary: RunSummary | None,
-                every: float | None) -> datetime:
+def _next_start(
+    started: datetime, now: datetime, summary: RunSummary | None, every: float | None
+) -> datetime:
     if every is not None:
         return max(now, started + timedelta(seconds=every))
     wake = summary.wake if summary is not None and summary.wake is not None else None

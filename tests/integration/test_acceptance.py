@@ -42,8 +42,11 @@ def test_point_1_front_matter(shared, server, make_config, route: bool) -> None:
     assert list(data)[:7] == KEYS
     for key in ("title", "categories", "headimg", "author", "comments", "thumbnail"):
         assert data[key] == seed[key], key
-    assert as_instant(data["date"]) == as_instant(seed["date"]) == datetime(
-        2021, 4, 1, 0, 12, 7, tzinfo=UTC)
+    assert (
+        as_instant(data["date"])
+        == as_instant(seed["date"])
+        == datetime(2021, 4, 1, 0, 12, 7, tzinfo=UTC)
+    )
     assert data["link"].startswith("https://finance.sina.com.cn/")
 
 
@@ -69,7 +72,10 @@ def test_point_3_clean_keeps_text_and_image_drops_the_rest(shared, server, make_
     for paragraph in paragraphs:
         assert paragraph in body
     images = re.findall(r"<img [^>]*>", body)
-    assert any('src="https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"' in img
-               and 'referrerpolicy="no-referrer"' in img for img in images), images
+    assert any(
+        'src="https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"' in img
+        and 'referrerpolicy="no-referrer"' in img
+        for img in images
+    ), images
     assert "<style" not in body and "<!--" not in body and "appendQr_wrap&#123;" not in body
     assert not re.search(r"<script|\son\w+=|javascript:", body, re.I)

@@ -45,8 +45,9 @@ def test_sync_from_an_instance_then_search(shared: Path, server, tmp_path: Path)
     sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
     server.routes["/api/namespace"] = Resource(sample, "application/json; charset=utf-8")
     # the first instance does not answer: the next one is asked
-    write_config(tmp_path, [], rsshub={"instances": [server.url("/down"), server.base]},
-                 fetch={"retries": 0})
+    write_config(
+        tmp_path, [], rsshub={"instances": [server.url("/down"), server.base]}, fetch={"retries": 0}
+    )
     result = cli("routes", "sync", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     synced = json.loads(result.stdout)
@@ -56,11 +57,9 @@ def test_sync_from_an_instance_then_search(shared: Path, server, tmp_path: Path)
 
     chinese = json.loads(cli("routes", "search", "财联社", "--json", cwd=tmp_path).stdout)
     assert chinese and {r["source"] for r in chinese} == {"财联社"}
-    english = json.loads(cli("routes", "search", "cls", "telegraph", "--json",
-                                   cwd=tmp_path).stdout)
+    english = json.loads(cli("routes", "search", "cls", "telegraph", "--json", cwd=tmp_path).stdout)
     assert [r["path"] for r in english] == ["/cls/telegraph/:category?"]
-    by_category = json.loads(cli("routes", "search", "finance", "--json",
-                                       cwd=tmp_path).stdout)
+    by_category = json.loads(cli("routes", "search", "finance", "--json", cwd=tmp_path).stdout)
     assert all("finance" in (r["category_id"] or "") + r["path"] for r in by_category)
     assert any(r["category"] == "金融" and "finance" not in r["path"] for r in by_category)
 
@@ -72,28 +71,34 @@ def test_sync_from_an_instance_then_search(shared: Path, server, tmp_path: Path)
     assert missing.returncode == 0 and missing.stdout == "" and "no route" in missing.stderr
 
 
-def test_a_catalog_from_docs_and_instance_keeps_both(shared: Path, server,
-                                                     tmp_path: Path) -> None:
+def test_a_catalog_from_docs_and_instance_keeps_both(shared: Path, server, tmp_path: Path) -> None:
     sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
     server.routes["/api/namespace"] = Resource(sample, "application/json")
     write_config(tmp_path, [], rsshub={"instances": [server.base]})
-    assert cli("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
-                     cwd=tmp_path).returncode == 0
+    assert (
+        cli(
+            "routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"), cwd=tmp_path
+        ).returncode
+        == 0
+    )
     assert cli("routes", "sync", cwd=tmp_path).returncode == 0
     old = json.loads(cli("routes", "show", "/sina/finance", "--json", cwd=tmp_path).stdout)
-    new = json.loads(cli("routes", "show", "/sina/finance/china", "--json",
-                               cwd=tmp_path).stdout)
+    new = json.loads(cli("routes", "show", "/sina/finance/china", "--json", cwd=tmp_path).stdout)
     assert (old["category"], old["source"], old["channel"]) == ACCEPTANCE
-    assert (new["path"], new["category"], new["format"]) == ("/sina/finance/china/:lid?",
-                                                             "新媒体", "api")
+    assert (new["path"], new["category"], new["format"]) == (
+        "/sina/finance/china/:lid?",
+        "新媒体",
+        "api",
+    )
 
 
 def test_a_store_from_before_the_catalog_is_upgraded_keeping_its_history(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     with sqlite3.connect(db) as conn:  # a store as the first schema left it
         conn.executescript(MIGRATIONS[0])
-        conn.execute("INSERT INTO feeds (key, category, source, channel) VALUES ('k', 'c', 's',"
-                     " 'ch')")
+        conn.execute(
+            "INSERT INTO feeds (key, category, source, channel) VALUES ('k', 'c', 's', 'ch')"
+        )
         conn.execute("PRAGMA user_version = 1")
     conn.close()
     with open_store(str(db)) as store:

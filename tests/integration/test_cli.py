@@ -22,20 +22,36 @@ def test_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
 
 
 def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) -> None:
-    server.routes["/ok"] = Resource(rss([{"title": "中文标题", "guid": "1",
-                                          "date": "Thu, 01 Apr 2021 00:12:07 GMT"}]))
-    path = write_config(tmp_path, [
-        {"url": server.url("/ok"), "category": "新闻", "source": "源"},
-        {"url": server.url("/missing"), "category": "新闻", "source": "坏"},
-    ], fetch={"retries": 0})
+    server.routes["/ok"] = Resource(
+        rss([{"title": "中文标题", "guid": "1", "date": "Thu, 01 Apr 2021 00:12:07 GMT"}])
+    )
+    path = write_config(
+        tmp_path,
+        [
+            {"url": server.url("/ok"), "category": "新闻", "source": "源"},
+            {"url": server.url("/missing"), "category": "新闻", "source": "坏"},
+        ],
+        fetch={"retries": 0},
+    )
     result = cli("run", "--json", "--config", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["feeds"] == {
-        "total": 2, "ok": 1, "failed": 1,
-        "failures": [{"feed": server.url("/missing"), "url": server.url("/missing"),
-                      "status": 404, "reason": summary["feeds"]["failures"][0]["reason"]}],
-        "skipped": [], "not_due": 0, "waiting": [], "next_due": summary["feeds"]["next_due"],
+        "total": 2,
+        "ok": 1,
+        "failed": 1,
+        "failures": [
+            {
+                "feed": server.url("/missing"),
+                "url": server.url("/missing"),
+                "status": 404,
+                "reason": summary["feeds"]["failures"][0]["reason"],
+            }
+        ],
+        "skipped": [],
+        "not_due": 0,
+        "waiting": [],
+        "next_due": summary["feeds"]["next_due"],
     }
     assert "404" in summary["feeds"]["failures"][0]["reason"]
     assert result.stderr == ""  # --json: the summary says it all; details go to the log
@@ -65,8 +81,9 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
     assert "Hexo posts are in" in result.stdout
     posts = list((tmp_path / "demo" / "source" / "_posts").rglob("*.md"))
     assert len(posts) >= 15
-    categories = {tuple(yaml.safe_load(p.read_text("utf-8").split("---")[1])["categories"])
-                  for p in posts}
+    categories = {
+        tuple(yaml.safe_load(p.read_text("utf-8").split("---")[1])["categories"]) for p in posts
+    }
     assert ("金融", "示例财经", "示例财经－国内") in categories
     gbk = [p for p in posts if "示例日报" in p.parts]
     assert gbk and all("\ufffd" not in p.read_text("utf-8") for p in gbk)

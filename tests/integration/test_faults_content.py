@@ -19,45 +19,51 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 
 def test_an_html_page_names_the_feed_it_links_to(server: FeedServer, tmp_path: Path) -> None:
-    page = (b'<!DOCTYPE html><html><head><title>Blog</title><link rel="alternate"'
-            b' type="application/rss+xml" href="/real-feed.xml"></head><body>hi</body></html>')
+    page = (
+        b'<!DOCTYPE html><html><head><title>Blog</title><link rel="alternate"'
+        b' type="application/rss+xml" href="/real-feed.xml"></head><body>hi</body></html>'
+    )
     reason = Site(server, tmp_path).fault(Resource(page, "text/html")).failure("/bad")["reason"]
     assert "HTML page" in reason and server.url("/real-feed.xml") in reason
 
 
-@pytest.mark.parametrize(("document", "content_type", "says"), [
-    (b"", "application/xml", "empty"),
-    (b'{"data": [1, 2, 3], "status": "ok"}', "application/json", "json"),
-    (PNG, "image/png", "image"),
-], ids=["empty", "json-not-json-feed", "image"])
-def test_not_a_feed(server: FeedServer, tmp_path: Path, document: bytes, content_type: str,
-                    says: str) -> None:
+@pytest.mark.parametrize(
+    ("document", "content_type", "says"),
+    [
+        (b"", "application/xml", "empty"),
+        (b'{"data": [1, 2, 3], "status": "ok"}', "application/json", "json"),
+        (PNG, "image/png", "image"),
+    ],
+    ids=["empty", "json-not-json-feed", "image"],
+)
+def test_not_a_feed(
+    server: FeedServer, tmp_path: Path, document: bytes, content_type: str, says: str
+) -> None:
     reason = Site(server, tmp_path).fault(Resource(document, content_type)).failure("/bad")
     assert says in reason["reason"].lower()
 
 
 # -- XML attacks --------------------------------------------------------------------------
 
-LAUGHS = "".join(
-    f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
-)
+LAUGHS = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
 ATTACKS = {
     "billion-laughs": f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{LAUGHS}]>'
-                      "<rss><channel><title>x</title><item><title>laughs &lol9;</title>"
-                      "<guid>l</guid><description>&lol9;</description></item></channel></rss>",
+    "<rss><channel><title>x</title><item><title>laughs &lol9;</title>"
+    "<guid>l</guid><description>&lol9;</description></item></channel></rss>",
     "file-entity": '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-                   "<rss><channel><item><title>file &xxe;</title><guid>f</guid>"
-                   "<description>&xxe;</description></item></channel></rss>",
+    "<rss><channel><item><title>file &xxe;</title><guid>f</guid>"
+    "<description>&xxe;</description></item></channel></rss>",
     "http-entity": '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{base}/secret">'
-                   '<!ENTITY % dtd SYSTEM "{base}/secret.dtd"> %dtd;]>'
-                   "<rss><channel><item><title>http &xxe;</title><guid>h</guid>"
-                   "<description>&xxe;</description></item></channel></rss>",
+    '<!ENTITY % dtd SYSTEM "{base}/secret.dtd"> %dtd;]>'
+    "<rss><channel><item><title>http &xxe;</title><guid>h</guid>"
+    "<description>&xxe;</description></item></channel></rss>",
 }
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_xml_attacks_are_never_expanded_nor_fetched(server: FeedServer, tmp_path: Path,
-                                                    attack: str) -> None:
+def test_xml_attacks_are_never_expanded_nor_fetched(
+    server: FeedServer, tmp_path: Path, attack: str
+) -> None:
     server.routes["/secret"] = Resource(b"SECRET-FROM-HTTP", "text/plain")
     server.routes["/secret.dtd"] = Resource(b'<!ENTITY leak "SECRET-FROM-DTD">', "text/plain")
     document = ATTACKS[attack].replace("{base}", server.base).encode()
@@ -71,24 +77,35 @@ def test_xml_attacks_are_never_expanded_nor_fetched(server: FeedServer, tmp_path
 
 # -- encodings ----------------------------------------------------------------------------
 
+
 def _feed(title: str, codec: str = "utf-8", bom: bytes = b"", broken: bytes = b"") -> bytes:
     """A feed declared as UTF-8 whose text is in ``codec``; ``broken`` ends the title."""
-    head = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-            "<title>t</title><item><title>")
-    tail = ("</title><guid>e1</guid><description>&lt;p&gt;" + "正文" * 200
-            + "&lt;/p&gt;</description><pubDate>Thu, 01 Apr 2021 00:12:07 GMT</pubDate></item>"
-            "</channel></rss>")
-    return (bom + head.encode(codec) + title.encode(codec) + broken + tail.encode(codec))
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        "<title>t</title><item><title>"
+    )
+    tail = (
+        "</title><guid>e1</guid><description>&lt;p&gt;"
+        + "正文" * 200
+        + "&lt;/p&gt;</description><pubDate>Thu, 01 Apr 2021 00:12:07 GMT</pubDate></item>"
+        "</channel></rss>"
+    )
+    return bom + head.encode(codec) + title.encode(codec) + broken + tail.encode(codec)
 
 
-@pytest.mark.parametrize(("document", "expected"), [
-    (_feed("新闻标题", broken=b"\xff\xfe broken"), "新闻标题"),
-    (_feed("带 BOM 的标题", bom=b"\xef\xbb\xbf"), "带 BOM 的标题"),
-    (_feed("其实是 GBK 编码的中文标题", "gbk"), "其实是 GBK 编码的中文标题"),
-    (_feed("NUL\x00 and\x01 controls\x1b \x7f here"), "NUL"),
-], ids=["invalid-utf8", "bom", "gbk-declared-utf8", "control-characters"])
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (_feed("新闻标题", broken=b"\xff\xfe broken"), "新闻标题"),
+        (_feed("带 BOM 的标题", bom=b"\xef\xbb\xbf"), "带 BOM 的标题"),
+        (_feed("其实是 GBK 编码的中文标题", "gbk"), "其实是 GBK 编码的中文标题"),
+        (_feed("NUL\x00 and\x01 controls\x1b \x7f here"), "NUL"),
+    ],
+    ids=["invalid-utf8", "bom", "gbk-declared-utf8", "control-characters"],
+)
 def test_broken_encodings_give_readable_titles_and_valid_yaml(
-        server: FeedServer, tmp_path: Path, document: bytes, expected: str) -> None:
+    server: FeedServer, tmp_path: Path, document: bytes, expected: str
+) -> None:
     site = Site(server, tmp_path)
     second = site.second_run(Resource(document, "application/xml"))
     assert second.data["feeds"]["failed"] == 0, second.data
@@ -102,8 +119,8 @@ def test_broken_encodings_give_readable_titles_and_valid_yaml(
 
 # -- content: HTML, templates, YAML -------------------------------------------------------
 
-def test_hostile_content_and_titles_through_the_run(server: FeedServer,
-                                                    tmp_path: Path) -> None:
+
+def test_hostile_content_and_titles_through_the_run(server: FeedServer, tmp_path: Path) -> None:
     site = Site(server, tmp_path)
     second = site.second_run(Resource(hostile_feed()))
     assert second.data["feeds"]["failed"] == 0
@@ -120,5 +137,3 @@ def test_hostile_content_and_titles_through_the_run(server: FeedServer,
     assert set(HOSTILE_TITLES) <= titles
     for path in posts:
         assert not Path(path).is_absolute() and ".." not in Path(path).parts
-
-

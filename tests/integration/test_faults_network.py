@@ -64,8 +64,9 @@ def test_headers_then_silence_hits_the_read_timeout(server: FeedServer, tmp_path
 
 
 @pytest.mark.slow
-def test_a_body_dripping_a_byte_a_second_hits_the_total_timeout(server: FeedServer,
-                                                                 tmp_path: Path) -> None:
+def test_a_body_dripping_a_byte_a_second_hits_the_total_timeout(
+    server: FeedServer, tmp_path: Path
+) -> None:
     def drip(h: BaseHTTPRequestHandler) -> None:
         _headers(h, Content_Length="100000")
         for byte in HALF[:10]:
@@ -93,8 +94,9 @@ def test_an_endless_chunked_body_is_cut_at_the_cap(server: FeedServer, tmp_path:
     assert "over the" in reason and "limit" in reason
 
 
-def test_a_gzip_bomb_is_cut_at_the_cap_after_decompression(server: FeedServer,
-                                                           tmp_path: Path) -> None:
+def test_a_gzip_bomb_is_cut_at_the_cap_after_decompression(
+    server: FeedServer, tmp_path: Path
+) -> None:
     bomb = Resource(b"\0" * 20_000_000, gzip=True)
     reason = Site(server, tmp_path).fault(bomb).failure("/bad")["reason"]
     assert "over the" in reason and "limit" in reason
@@ -111,8 +113,9 @@ def test_404(server: FeedServer, tmp_path: Path) -> None:
     assert "HTTP 404" in failure.failure("/bad")["reason"]
 
 
-def test_410_marks_the_feed_gone_and_it_is_not_fetched_again(server: FeedServer,
-                                                             tmp_path: Path) -> None:
+def test_410_marks_the_feed_gone_and_it_is_not_fetched_again(
+    server: FeedServer, tmp_path: Path
+) -> None:
     site = Site(server, tmp_path)
     second = site.fault(Resource(b"gone", "text/plain", status=410))
     assert "HTTP 410" in second.failure("/bad")["reason"]
@@ -129,8 +132,9 @@ def test_301_remembers_the_new_url(server: FeedServer, tmp_path: Path) -> None:
     site = Site(server, tmp_path)
     site.first_run()
     server.routes["/moved"] = Resource(rss(items("bad", 4)))
-    server.routes["/bad"] = Resource(b"", "text/plain", status=301,
-                                     headers={"Location": server.url("/moved")})
+    server.routes["/bad"] = Resource(
+        b"", "text/plain", status=301, headers={"Location": server.url("/moved")}
+    )
     second = run_cli(site.config)
     assert second.code == 0 and second.data["feeds"]["failed"] == 0, second.output
     moved = [w for w in second.data["warnings"] if w["feed"].endswith("/bad")]
@@ -160,8 +164,9 @@ def test_429_with_a_short_retry_after_is_waited_for(server: FeedServer, tmp_path
     assert site.entries("bad") == 4
 
 
-def test_503_with_a_long_retry_after_is_reported_and_respected(server: FeedServer,
-                                                               tmp_path: Path) -> None:
+def test_503_with_a_long_retry_after_is_reported_and_respected(
+    server: FeedServer, tmp_path: Path
+) -> None:
     site = Site(server, tmp_path, fetch={"retries": 1})
     busy = Resource(b"busy", "text/plain", status=503, headers={"Retry-After": "7200"})
     reason = site.fault(busy).failure("/bad")["reason"]

@@ -26,10 +26,12 @@ def site(tmp_path: Path, server, shared: Path) -> Path:
     server.routes["/existing.xml"] = Resource(rss([{"title": "old", "guid": "1"}]))
     server.routes["/sina/finance"] = Resource(
         (shared / "acceptance" / "sina-finance.xml").read_bytes(),
-        "application/rss+xml; charset=utf-8")
+        "application/rss+xml; charset=utf-8",
+    )
     path = setup_site(tmp_path, server.base)
-    synced = cli("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"),
-                       cwd=tmp_path)
+    synced = cli(
+        "routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"), cwd=tmp_path
+    )
     assert synced.returncode == 0, synced.stderr
     return path
 
@@ -41,16 +43,25 @@ def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Pa
     assert "金融 › 新浪财经 › 新浪财经－国內" in result.stdout
     after = site.read_text("utf-8")
     assert after.startswith(before)  # every comment, key and blank line of the user's stays
-    for comment in ("# My news portal. 我的新闻站。", "# shown on every page",
-                    "# ---- my feeds below; keep this comment ----", "# an old favourite"):
+    for comment in (
+        "# My news portal. 我的新闻站。",
+        "# shown on every page",
+        "# ---- my feeds below; keep this comment ----",
+        "# an old favourite",
+    ):
         assert comment in after
-    assert feeds_of(site)[-1] == {"route": "/sina/finance", "category": "金融",
-                                  "source": "新浪财经", "channel": "新浪财经－国內"}
+    assert feeds_of(site)[-1] == {
+        "route": "/sina/finance",
+        "category": "金融",
+        "source": "新浪财经",
+        "channel": "新浪财经－国內",
+    }
 
     run = cli("run", cwd=site.parent)
     assert run.returncode == 0, run.stderr + run.stdout
-    posts = list((site.parent / "source" / "_posts" / "金融" / "新浪财经" / "新浪财经－国內")
-                 .glob("*.md"))
+    posts = list(
+        (site.parent / "source" / "_posts" / "金融" / "新浪财经" / "新浪财经－国內").glob("*.md")
+    )
     assert len(posts) == 1
     seed = (shared / "acceptance" / "seed-post.md").read_text("utf-8").split("---")[1]
     mine = posts[0].read_text("utf-8").split("---")[1]
@@ -69,11 +80,15 @@ def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
     assert radar.returncode == 0, radar.stderr
     assert feeds_of(site)[-1]["route"] == "/sina/finance"
     # a URL on the configured instance is that route, its RSSHub parameters kept
-    on_instance = cli("feeds", "add", _base(site) + "/xueqiu/today?limit=5&key=x",
-                            cwd=cwd)
+    on_instance = cli("feeds", "add", _base(site) + "/xueqiu/today?limit=5&key=x", cwd=cwd)
     assert on_instance.returncode == 0, on_instance.stderr
-    assert feeds_of(site)[-1] == {"route": "/xueqiu/today", "category": "金融", "source": "雪球",
-                                  "channel": "今日话题", "rsshub_params": {"limit": "5"}}
+    assert feeds_of(site)[-1] == {
+        "route": "/xueqiu/today",
+        "category": "金融",
+        "source": "雪球",
+        "channel": "今日话题",
+        "rsshub_params": {"limit": "5"},
+    }
     duplicate = cli("feeds", "add", "sina/finance/", cwd=cwd)
     assert duplicate.returncode == 2 and "already in" in duplicate.stderr
     unknown = cli("feeds", "add", "/not/in/catalog", cwd=cwd)
@@ -89,46 +104,80 @@ def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
 
 def test_feeds_add_a_template_with_parameters_and_overrides(site: Path) -> None:
     cwd = site.parent
-    result = cli("feeds", "add", "/xueqiu/user/:id", "id=8152922548", "--param",
-                       "limit=20", "--param", "mode=fulltext", cwd=cwd)
+    result = cli(
+        "feeds",
+        "add",
+        "/xueqiu/user/:id",
+        "id=8152922548",
+        "--param",
+        "limit=20",
+        "--param",
+        "mode=fulltext",
+        cwd=cwd,
+    )
     assert result.returncode == 0, result.stderr
     assert feeds_of(site)[-1] == {
-        "route": "/xueqiu/user/8152922548", "category": "金融", "source": "雪球",
-        "channel": "用户动态", "rsshub_params": {"limit": 20, "mode": "fulltext"}}
-    custom = cli("feeds", "add", "/not/in/catalog", "--category", "杂项", "--source",
-                         "某站", cwd=cwd)
+        "route": "/xueqiu/user/8152922548",
+        "category": "金融",
+        "source": "雪球",
+        "channel": "用户动态",
+        "rsshub_params": {"limit": 20, "mode": "fulltext"},
+    }
+    custom = cli(
+        "feeds", "add", "/not/in/catalog", "--category", "杂项", "--source", "某站", cwd=cwd
+    )
     assert custom.returncode == 0, custom.stderr
-    assert feeds_of(site)[-1] == {"route": "/not/in/catalog", "category": "杂项",
-                                  "source": "某站"}
+    assert feeds_of(site)[-1] == {"route": "/not/in/catalog", "category": "杂项", "source": "某站"}
     load_config(site)  # and the file still loads
 
 
 def test_feeds_add_discovers_the_feed_of_a_page(tmp_path: Path, server) -> None:
     server.routes["/blog/"] = Resource(
-        b'<!doctype html><html><head><title>Blog</title>'
+        b"<!doctype html><html><head><title>Blog</title>"
         b'<link rel="alternate" type="application/atom+xml" href="feed.atom">'
         b'<link rel="alternate" type="application/feed+json" href="/feed.json">'
-        b"</head><body>hi</body></html>", "text/html; charset=utf-8")
+        b"</head><body>hi</body></html>",
+        "text/html; charset=utf-8",
+    )
     server.routes["/blog/feed.atom"] = Resource(
         b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>My Blog</title>'
-        b"<id>x</id><updated>2024-01-01T00:00:00Z</updated></feed>", "application/atom+xml")
+        b"<id>x</id><updated>2024-01-01T00:00:00Z</updated></feed>",
+        "application/atom+xml",
+    )
     server.routes["/plain.xml"] = Resource(rss([{"title": "t", "guid": "1"}], title="Plain"))
-    server.routes["/nofeed"] = Resource(b"<html><head><title>x</title></head></html>",
-                                        "text/html")
+    server.routes["/nofeed"] = Resource(b"<html><head><title>x</title></head></html>", "text/html")
     site = setup_site(tmp_path, "https://rsshub.example")
-    page = cli("feeds", "add", server.url("/blog/"), "--category", "Blogs", "--source",
-                     "Mine", cwd=tmp_path)
+    page = cli(
+        "feeds",
+        "add",
+        server.url("/blog/"),
+        "--category",
+        "Blogs",
+        "--source",
+        "Mine",
+        cwd=tmp_path,
+    )
     assert page.returncode == 0, page.stderr
     assert feeds_of(site)[-1]["url"] == server.url("/blog/feed.atom")
     assert server.url("/feed.json") in page.stderr  # the other feed it names is mentioned
-    direct = cli("feeds", "add", server.url("/plain.xml"), "--category", "X",
-                       "--source", "Plain", cwd=tmp_path)
+    direct = cli(
+        "feeds",
+        "add",
+        server.url("/plain.xml"),
+        "--category",
+        "X",
+        "--source",
+        "Plain",
+        cwd=tmp_path,
+    )
     assert direct.returncode == 0 and feeds_of(site)[-1]["url"] == server.url("/plain.xml")
-    twice = cli("feeds", "add", server.url("/blog/"), "--category", "B", "--source", "M",
-                      cwd=tmp_path)
+    twice = cli(
+        "feeds", "add", server.url("/blog/"), "--category", "B", "--source", "M", cwd=tmp_path
+    )
     assert twice.returncode == 2 and "already in" in twice.stderr
-    none = cli("feeds", "add", server.url("/nofeed"), "--category", "B", "--source", "M",
-                     cwd=tmp_path)
+    none = cli(
+        "feeds", "add", server.url("/nofeed"), "--category", "B", "--source", "M", cwd=tmp_path
+    )
     assert none.returncode == 2 and "names none" in none.stderr
     unfiled = cli("feeds", "add", server.url("/plain.xml") + "?2", cwd=tmp_path)
     assert unfiled.returncode == 2 and "--category" in unfiled.stderr
@@ -161,18 +210,21 @@ def _base(site: Path) -> str:
 def test_rsshub_params_and_access(tmp_path: Path, server, access: str) -> None:
     server.routes["/sina/finance"] = Resource(rss([{"title": "t", "guid": "1"}]))
     server.routes["/existing.xml"] = Resource(rss([{"title": "old", "guid": "1"}]))
-    site = setup_site(tmp_path, server.base,
-                      f'access_key = "s3cret"\naccess = "{access}"\n')
+    site = setup_site(tmp_path, server.base, f'access_key = "s3cret"\naccess = "{access}"\n')
     text = site.read_text("utf-8") + (
         '\n[[feeds]]\nroute = "/sina/finance"\ncategory = "金融"\nsource = "新浪财经"\n'
-        'rsshub_params = { limit = 5, filterout = "广告|推广", mode = "fulltext" }\n')
+        'rsshub_params = { limit = 5, filterout = "广告|推广", mode = "fulltext" }\n'
+    )
     site.write_text(text, "utf-8")
     summary = pipeline.run(load_config(site))
     assert not summary.failed, summary.failed
     (asked,) = [p for p, _ in server.requests if p.startswith("/sina/finance")]
     query = dict(parse_qsl(urlsplit(asked).query))
     assert {k: query[k] for k in ("limit", "filterout", "mode")} == {
-        "limit": "5", "filterout": "广告|推广", "mode": "fulltext"}
+        "limit": "5",
+        "filterout": "广告|推广",
+        "mode": "fulltext",
+    }
     if access == "key":
         assert query["key"] == "s3cret" and "code" not in query
     else:
@@ -186,8 +238,10 @@ def test_an_instance_that_keeps_failing_is_tried_last(tmp_path: Path, server) ->
     site = tmp_path / "newsstand.toml"
     site.write_text(
         f'[rsshub]\ninstances = ["{dead}", "{server.base}"]\n'
-        '[fetch]\nretries = 0\ninterval = 0\nmin_interval = 0\n'
-        '[[feeds]]\nroute = "/sina/finance"\ncategory = "c"\nsource = "s"\n', "utf-8")
+        "[fetch]\nretries = 0\ninterval = 0\nmin_interval = 0\n"
+        '[[feeds]]\nroute = "/sina/finance"\ncategory = "c"\nsource = "s"\n',
+        "utf-8",
+    )
     config = load_config(site)
 
     def first_asked() -> str:
@@ -209,12 +263,12 @@ def test_access_code_is_for_the_path_rsshub_receives(tmp_path: Path, server) -> 
     site = tmp_path / "newsstand.toml"
     site.write_text(
         f'[rsshub]\ninstances = ["{server.base}"]\naccess_key = "k"\naccess = "code"\n'
-        '[fetch]\nretries = 0\n'
-        '[[feeds]]\nroute = "/weibo/keyword/新闻 要闻"\ncategory = "c"\nsource = "s"\n', "utf-8")
+        "[fetch]\nretries = 0\n"
+        '[[feeds]]\nroute = "/weibo/keyword/新闻 要闻"\ncategory = "c"\nsource = "s"\n',
+        "utf-8",
+    )
     pipeline.run(load_config(site), do_publish=False)
     (asked,) = [p for p, _ in server.requests]
     path, query = urlsplit(asked).path, dict(parse_qsl(urlsplit(asked).query))
     assert path == "/weibo/keyword/%E6%96%B0%E9%97%BB%20%E8%A6%81%E9%97%BB"
     assert query["code"] == hashlib.md5((path + "k").encode()).hexdigest()
-
-

@@ -102,8 +102,9 @@ def test_long_retry_after_is_reported_not_waited(server: FeedServer) -> None:
 
 def test_instance_failover(server: FeedServer) -> None:
     server.routes["/sina/finance"] = Resource(FEED)
-    feed = Feed(key="/sina/finance", route="/sina/finance", url=None,
-                category="c", source="s", channel="ch")
+    feed = Feed(
+        key="/sina/finance", route="/sina/finance", url=None, category="c", source="s", channel="ch"
+    )
     rsshub = RSSHubConfig(instances=(f"http://127.0.0.1:{closed_port()}", server.base))
     urls = feed_urls(feed, rsshub)
     assert urls[1] == server.url("/sina/finance")
@@ -157,6 +158,7 @@ def test_redirects_followed_up_to_five(server: FeedServer) -> None:
     def redirect_to(target: str):
         def handler(h: BaseHTTPRequestHandler) -> Resource:
             return Resource(b"", "text/plain", status=302, headers={"Location": target})
+
         return handler
 
     server.routes["/feed"] = Resource(FEED)

@@ -16,8 +16,10 @@ from newsstand.demo.server import FeedServer, Resource
 def make_due(db: Path) -> None:
     """Move every resting feed's next try into the past, as if time had passed."""
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE feeds SET next_due = ? WHERE next_due IS NOT NULL",
-                     ((datetime.now(UTC) - timedelta(seconds=1)).isoformat(),))
+        conn.execute(
+            "UPDATE feeds SET next_due = ? WHERE next_due IS NOT NULL",
+            ((datetime.now(UTC) - timedelta(seconds=1)).isoformat(),),
+        )
 
 
 def test_a_dead_feed_is_not_hammered(server: FeedServer, tmp_path: Path) -> None:
@@ -34,8 +36,9 @@ def test_a_dead_feed_is_not_hammered(server: FeedServer, tmp_path: Path) -> None
         make_due(site.db)
         assert run_cli(site.config).code == 0 and server.hits["/bad"] == hits + failures - 1
         with sqlite3.connect(site.db) as conn:
-            due, attempt = conn.execute("SELECT next_due, last_attempt FROM feeds"
-                                        " WHERE key LIKE '%/bad'").fetchone()
+            due, attempt = conn.execute(
+                "SELECT next_due, last_attempt FROM feeds WHERE key LIKE '%/bad'"
+            ).fetchone()
         rests.append(datetime.fromisoformat(due) - datetime.fromisoformat(attempt))
     assert rests == [timedelta(minutes=60), timedelta(minutes=100), timedelta(minutes=100)]
     server.routes["/bad"] = Resource(rss([{"title": "back", "guid": "back"}]))

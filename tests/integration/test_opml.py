@@ -28,9 +28,17 @@ def feeds_of(path: Path) -> list[dict]:
 
 
 def places(path: Path) -> set[tuple]:
-    return {(f.get("route") or f["url"], f["category"], f["source"],
-             f.get("channel", f["source"]), f.get("enabled", True),
-             tuple(sorted(f.get("rsshub_params", {}).items()))) for f in feeds_of(path)}
+    return {
+        (
+            f.get("route") or f["url"],
+            f["category"],
+            f["source"],
+            f.get("channel", f["source"]),
+            f.get("enabled", True),
+            tuple(sorted(f.get("rsshub_params", {}).items())),
+        )
+        for f in feeds_of(path)
+    }
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -49,19 +57,24 @@ def test_reader_exports_import(tmp_path: Path, reader: str) -> None:
 
 def test_rsshub_urls_become_routes_without_the_key(tmp_path: Path) -> None:
     site = new_site(tmp_path)
-    assert cli("feeds", "import-opml", str(DATA / "miniflux.opml"),
-                     cwd=tmp_path).returncode == 0
+    assert cli("feeds", "import-opml", str(DATA / "miniflux.opml"), cwd=tmp_path).returncode == 0
     xueqiu = next(f for f in feeds_of(site) if f.get("route"))
-    assert xueqiu == {"route": "/xueqiu/today", "category": "All", "source": "雪球 今日话题",
-                      "rsshub_params": {"limit": "10"}}
+    assert xueqiu == {
+        "route": "/xueqiu/today",
+        "category": "All",
+        "source": "雪球 今日话题",
+        "rsshub_params": {"limit": "10"},
+    }
     assert "secret" not in site.read_text("utf-8")
 
 
 def test_round_trip_keeps_every_feed_and_folder(tmp_path: Path) -> None:
     first = new_site(tmp_path / "a")
     for reader in READERS:
-        assert cli("feeds", "import-opml", str(DATA / f"{reader}.opml"),
-                         cwd=first.parent).returncode == 0
+        assert (
+            cli("feeds", "import-opml", str(DATA / f"{reader}.opml"), cwd=first.parent).returncode
+            == 0
+        )
     # a nested folder (category › source), a disabled feed and a channel of its own
     (tmp_path / "nested.opml").write_text(
         '<?xml version="1.0"?><opml version="2.0"><head/><body>'
@@ -71,9 +84,12 @@ def test_round_trip_keeps_every_feed_and_folder(tmp_path: Path) -> None:
         ' xmlUrl="https://rsshub.app/sina/rollnews"/>'
         "</outline></outline>"
         '<outline type="rss" text="Loose" xmlUrl="https://loose.example/feed"/>'
-        "</body></opml>", "utf-8")
-    assert cli("feeds", "import-opml", str(tmp_path / "nested.opml"),
-                     cwd=first.parent).returncode == 0
+        "</body></opml>",
+        "utf-8",
+    )
+    assert (
+        cli("feeds", "import-opml", str(tmp_path / "nested.opml"), cwd=first.parent).returncode == 0
+    )
     exported = cli("feeds", "export-opml", cwd=first.parent)
     assert exported.returncode == 0
     out = tmp_path / "out.opml"
@@ -83,11 +99,11 @@ def test_round_trip_keeps_every_feed_and_folder(tmp_path: Path) -> None:
     second = new_site(tmp_path / "b")
     assert cli("feeds", "import-opml", str(out), cwd=second.parent).returncode == 0
     assert places(second) == places(first)
-    assert ("/sina/finance/china", "金融", "新浪财经", "新浪财经－国內", True,
-            ()) in places(second)
+    assert ("/sina/finance/china", "金融", "新浪财经", "新浪财经－国內", True, ()) in places(second)
     assert ("/sina/rollnews", "金融", "新浪财经", "滚动", False, ()) in places(second)
-    assert ("https://loose.example/feed", "Uncategorized", "Loose", "Loose", True,
-            ()) in places(second)
+    assert ("https://loose.example/feed", "Uncategorized", "Loose", "Loose", True, ()) in places(
+        second
+    )
 
     again = cli("feeds", "import-opml", str(out), cwd=second.parent)
     assert again.returncode == 0 and "already there" in again.stdout
@@ -107,7 +123,9 @@ def test_feeds_that_are_not_http_are_reported_not_written(tmp_path: Path) -> Non
         '<opml version="1.0"><body><outline text="A">'
         '<outline text="odd" xmlUrl="feed://example.com/rss"/>'
         '<outline text="ok" xmlUrl="https://example.com/rss"/>'
-        "</outline></body></opml>", "utf-8")
+        "</outline></body></opml>",
+        "utf-8",
+    )
     result = cli("feeds", "import-opml", str(tmp_path / "x.opml"), cwd=tmp_path)
     assert result.returncode == 0 and "feed://example.com/rss" in result.stderr
     assert [f["url"] for f in feeds_of(site)] == ["https://example.com/rss"]

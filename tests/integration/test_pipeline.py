@@ -13,9 +13,13 @@ from newsstand.demo.server import Resource
 
 def items(n: int, start: int = 0) -> list[dict]:
     return [
-        {"title": f"Item {i}", "link": f"https://example.com/{i}", "guid": f"g{i}",
-         "date": f"Mon, 0{1 + i % 9} Jan 2024 10:00:00 GMT",
-         "html": f'<p>text {i}</p><img src="/img/{i}.png">'}
+        {
+            "title": f"Item {i}",
+            "link": f"https://example.com/{i}",
+            "guid": f"g{i}",
+            "date": f"Mon, 0{1 + i % 9} Jan 2024 10:00:00 GMT",
+            "html": f'<p>text {i}</p><img src="/img/{i}.png">',
+        }
         for i in range(start, start + n)
     ]
 
@@ -51,10 +55,12 @@ def test_history_is_kept_and_only_new_posts_are_written(server, make_config) -> 
 def test_a_failing_feed_is_reported_and_loses_nothing(server, make_config) -> None:
     server.routes["/a"] = Resource(rss(items(2)))
     server.routes["/b"] = Resource(rss(items(2, start=10)))
-    config = make_config([
-        {"url": server.url("/a"), "category": "c", "source": "a"},
-        {"url": server.url("/b"), "category": "c", "source": "b"},
-    ])
+    config = make_config(
+        [
+            {"url": server.url("/a"), "category": "c", "source": "a"},
+            {"url": server.url("/b"), "category": "c", "source": "b"},
+        ]
+    )
     pipeline.run(config)
     server.routes["/a"] = Resource(b"<html><body>oops</body></html>", "text/html")
     server.routes["/b"] = Resource(rss(items(3, start=10)))
@@ -68,8 +74,9 @@ def test_a_failing_feed_is_reported_and_loses_nothing(server, make_config) -> No
 
 def test_limit_include_exclude(server, make_config) -> None:
     server.routes["/a"] = Resource(rss(items(6)))
-    config = make_config([{"url": server.url("/a"), "category": "c", "source": "s", "limit": 2,
-                           "exclude": "Item 0"}])
+    config = make_config(
+        [{"url": server.url("/a"), "category": "c", "source": "s", "limit": 2, "exclude": "Item 0"}]
+    )
     summary = pipeline.run(config)
     assert summary.feeds[0].new == 2
     titles = sorted(p.name.split("-")[0] for p in config.hexo.dir.rglob("*.md"))
@@ -79,8 +86,10 @@ def test_limit_include_exclude(server, make_config) -> None:
 def test_removed_feed_takes_its_posts_along(server, make_config, tmp_path) -> None:
     server.routes["/a"] = Resource(rss(items(2)))
     server.routes["/b"] = Resource(rss(items(2, start=5)))
-    feeds = [{"url": server.url("/a"), "category": "c", "source": "a"},
-             {"url": server.url("/b"), "category": "c", "source": "b"}]
+    feeds = [
+        {"url": server.url("/a"), "category": "c", "source": "a"},
+        {"url": server.url("/b"), "category": "c", "source": "b"},
+    ]
     config = make_config(feeds)
     pipeline.run(config)
     mine = config.hexo.dir / "c" / "note.md"
@@ -89,7 +98,9 @@ def test_removed_feed_takes_its_posts_along(server, make_config, tmp_path) -> No
     summary = pipeline.run(config)
     assert summary.published.removed == 2
     assert sorted(p.parent.parent.name for p in config.hexo.dir.rglob("*.md") if p != mine) == [
-        "a", "a"]
+        "a",
+        "a",
+    ]
     assert mine.read_text() == "mine"
     assert not (config.hexo.dir / "c" / "b").exists()
 

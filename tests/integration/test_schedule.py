@@ -33,22 +33,40 @@ class Clock:
 def _site(server: FeedServer, root: Path, **fetch: object) -> pipeline.Config:
     server.routes["/plain"] = Resource(rss(titled_items("plain", 1)))
     server.routes["/ttl"] = Resource(with_channel(rss(titled_items("ttl", 1)), "<ttl>180</ttl>"))
-    server.routes["/sy"] = Resource(with_channel(rss(titled_items("sy", 1)),
-                                          "<sy:updatePeriod>daily</sy:updatePeriod>"
-                                          "<sy:updateFrequency>4</sy:updateFrequency>"))
-    server.routes["/cached"] = Resource(rss(titled_items("cached", 1)),
-                                        headers={"Cache-Control": "public, max-age=7200"})
+    server.routes["/sy"] = Resource(
+        with_channel(
+            rss(titled_items("sy", 1)),
+            "<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>",
+        )
+    )
+    server.routes["/cached"] = Resource(
+        rss(titled_items("cached", 1)), headers={"Cache-Control": "public, max-age=7200"}
+    )
     server.routes["/eager"] = Resource(rss(titled_items("eager", 1)))
-    server.routes["/huge-ttl"] = Resource(with_channel(rss(titled_items("huge", 1)),
-                                                       "<ttl>100000</ttl>"))
-    feeds = [{"url": server.url(f"/{name}"), "category": "c", "source": name}
-             for name in ("plain", "ttl", "sy", "cached", "huge-ttl")]
-    feeds.append({"url": server.url("/eager"), "category": "c", "source": "eager",
-                  "interval": "1m"})  # below the floor
-    path = write_config(root, feeds, fetch={
-        "interval": "1h", "min_interval": "10m", "max_interval": "1d", "jitter": 0,
-        "retries": 0, **fetch}, output__hexo={"enabled": False},
-        output__site={"enabled": False})
+    server.routes["/huge-ttl"] = Resource(
+        with_channel(rss(titled_items("huge", 1)), "<ttl>100000</ttl>")
+    )
+    feeds = [
+        {"url": server.url(f"/{name}"), "category": "c", "source": name}
+        for name in ("plain", "ttl", "sy", "cached", "huge-ttl")
+    ]
+    feeds.append(
+        {"url": server.url("/eager"), "category": "c", "source": "eager", "interval": "1m"}
+    )  # below the floor
+    path = write_config(
+        root,
+        feeds,
+        fetch={
+            "interval": "1h",
+            "min_interval": "10m",
+            "max_interval": "1d",
+            "jitter": 0,
+            "retries": 0,
+            **fetch,
+        },
+        output__hexo={"enabled": False},
+        output__site={"enabled": False},
+    )
     return load_config(path)
 
 
@@ -56,8 +74,9 @@ def _fetched(server: FeedServer, before: dict[str, int]) -> set[str]:
     return {path[1:] for path, count in server.hits.items() if count > before.get(path, 0)}
 
 
-def test_only_due_feeds_are_fetched_and_hints_are_respected(server: FeedServer,
-                                                            tmp_path: Path) -> None:
+def test_only_due_feeds_are_fetched_and_hints_are_respected(
+    server: FeedServer, tmp_path: Path
+) -> None:
     config = _site(server, tmp_path)
     clock = Clock()
 
@@ -81,7 +100,11 @@ def test_only_due_feeds_are_fetched_and_hints_are_respected(server: FeedServer,
     assert fetched == {"plain", "eager"}
     assert summary.changed and sum(r.new for r in summary.feeds) == 1
     assert {key.rsplit("/", 1)[1] for key, _ in summary.waiting} == {
-        "ttl", "sy", "cached", "huge-ttl"}
+        "ttl",
+        "sy",
+        "cached",
+        "huge-ttl",
+    }
     fetched, _ = run_at(110)  # max-age=7200: due at 120 min (108 with the early tenth)
     assert "cached" in fetched and "ttl" not in fetched
     fetched, _ = run_at(170)  # <ttl>180
@@ -114,10 +137,15 @@ def test_jitter_spreads_feeds_fetched_together(server: FeedServer, tmp_path: Pat
     names = [f"f{i}" for i in range(8)]
     for name in names:
         server.routes[f"/{name}"] = Resource(rss(titled_items(name, 1)))
-    config = load_config(write_config(
-        tmp_path, [{"url": server.url(f"/{n}"), "category": "c", "source": n} for n in names],
-        fetch={"interval": "1h", "jitter": 0.5}, output__hexo={"enabled": False},
-        output__site={"enabled": False}))
+    config = load_config(
+        write_config(
+            tmp_path,
+            [{"url": server.url(f"/{n}"), "category": "c", "source": n} for n in names],
+            fetch={"interval": "1h", "jitter": 0.5},
+            output__hexo={"enabled": False},
+            output__site={"enabled": False},
+        )
+    )
     clock = Clock()
     pipeline.run(config, clock=clock)
     clock.at(1)
@@ -128,14 +156,17 @@ def test_jitter_spreads_feeds_fetched_together(server: FeedServer, tmp_path: Pat
     assert max(due) - min(due) > timedelta(minutes=5)
 
 
-def test_run_skips_feeds_not_due_and_all_forces_them(server: FeedServer,
-                                                     tmp_path: Path) -> None:
+def test_run_skips_feeds_not_due_and_all_forces_them(server: FeedServer, tmp_path: Path) -> None:
     server.routes["/a"] = Resource(rss(titled_items("a", 1)))
     server.routes["/b"] = Resource(rss(titled_items("b", 1)))
-    path = write_config(tmp_path, [
-        {"url": server.url("/a"), "category": "c", "source": "a"},
-        {"url": server.url("/b"), "category": "c", "source": "b", "interval": "2h"},
-    ], fetch={"interval": "1h", "min_interval": "10m", "retries": 0})
+    path = write_config(
+        tmp_path,
+        [
+            {"url": server.url("/a"), "category": "c", "source": "a"},
+            {"url": server.url("/b"), "category": "c", "source": "b", "interval": "2h"},
+        ],
+        fetch={"interval": "1h", "min_interval": "10m", "retries": 0},
+    )
     first = cli("run", "--json", "--config", str(path), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["feeds"]["ok"] == 2

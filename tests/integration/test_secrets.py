@@ -21,15 +21,21 @@ def test_a_store_that_kept_the_key_is_cleaned_when_opened(tmp_path: Path) -> Non
         store.set_meta("probe", "1")
     raw = sqlite3.connect(db)
     with raw:
-        raw.execute("INSERT INTO feeds (key, route, category, source, channel, fetched_url,"
-                    " last_error) VALUES ('/news', '/news', 'c', 's', 's', ?, ?)",
-                    (leaked, f"HTTP 503 from {leaked}"))
-        raw.execute("INSERT INTO fetch_log (feed_id, at, url, error) VALUES (1, 'now', ?, ?)",
-                    (leaked, f"timed out fetching {leaked}"))
-        raw.execute("INSERT INTO entries (feed_id, entry_id, uid, link, title, published, dated,"
-                    " content, digest, first_seen, revision) VALUES (1, 'e', 'u', ?, 't',"
-                    " '2024-01-01T00:00:00+00:00', 1, ?, 'd', '2024-01-01T00:00:00+00:00', 1)",
-                    (leaked + "#top", f'<a href="{leaked}#top">top</a>'))
+        raw.execute(
+            "INSERT INTO feeds (key, route, category, source, channel, fetched_url,"
+            " last_error) VALUES ('/news', '/news', 'c', 's', 's', ?, ?)",
+            (leaked, f"HTTP 503 from {leaked}"),
+        )
+        raw.execute(
+            "INSERT INTO fetch_log (feed_id, at, url, error) VALUES (1, 'now', ?, ?)",
+            (leaked, f"timed out fetching {leaked}"),
+        )
+        raw.execute(
+            "INSERT INTO entries (feed_id, entry_id, uid, link, title, published, dated,"
+            " content, digest, first_seen, revision) VALUES (1, 'e', 'u', ?, 't',"
+            " '2024-01-01T00:00:00+00:00', 1, ?, 'd', '2024-01-01T00:00:00+00:00', 1)",
+            (leaked + "#top", f'<a href="{leaked}#top">top</a>'),
+        )
         raw.execute("UPDATE meta SET value = '1' WHERE key = 'revision'")
         raw.execute("PRAGMA user_version = 4")
     raw.close()
@@ -39,5 +45,6 @@ def test_a_store_that_kept_the_key_is_cleaned_when_opened(tmp_path: Path) -> Non
         assert item.entry.content == '<a href="http://rsshub.local/news?limit=5#top">top</a>'
         assert item.revision > 1  # so the posts and pages written from it are rewritten
         assert store.states()["/news"].last_error == (
-            "HTTP 503 from http://rsshub.local/news?limit=5")
+            "HTTP 503 from http://rsshub.local/news?limit=5"
+        )
     assert_no_secret(forms(KEY), every_byte_written(tmp_path))

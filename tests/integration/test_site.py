@@ -40,8 +40,16 @@ def test_demo_site_is_sound_and_complete(demo_site) -> None:
     counted = check_site(site)
     assert counted["pages"] == len(pages(site)) > 19 + 4 * 3
     assert counted["links"] > 500
-    for name in ("index.html", "404.html", "categories/index.html", "archives/index.html",
-                 "search/index.html", "opml.xml", "sitemap.xml", "robots.txt"):
+    for name in (
+        "index.html",
+        "404.html",
+        "categories/index.html",
+        "archives/index.html",
+        "search/index.html",
+        "opml.xml",
+        "sitemap.xml",
+        "robots.txt",
+    ):
         assert (site / name).is_file(), name
     # the category tree with counts, and one page per category, source and channel
     tree = (site / "categories/index.html").read_text("utf-8")
@@ -63,8 +71,11 @@ def test_site_feeds_read_back_with_the_right_entries(demo_site) -> None:
     newest = [titles[row[1]] for row in reversed(rows)]
     for name in ("atom.xml", "rss.xml", "feed.json"):
         if name == "feed.json":  # feedparser 6.0 reads no JSON Feed: our own parser does
-            parsed = parse_feed((site / name).read_bytes(), url=config.site.url,
-                                content_type="application/feed+json")
+            parsed = parse_feed(
+                (site / name).read_bytes(),
+                url=config.site.url,
+                content_type="application/feed+json",
+            )
             links = [e.link for e in parsed.entries]
         else:
             parsed = feedparser.parse((site / name).read_bytes())
@@ -93,7 +104,7 @@ def test_acceptance_article_on_its_category_path(shared, server, make_config) ->
     path = ["category", *PLACE.values()]
     for depth in (2, 3):
         page = (site / Path(*path[:depth]) / "index.html").read_text("utf-8")
-        assert f'href="/{"/".join(_q(p) for p in path[:depth + 1])}/"' in page
+        assert f'href="/{"/".join(_q(p) for p in path[: depth + 1])}/"' in page
     channel = (site / Path(*path) / "index.html").read_text("utf-8")
     (href,) = re.findall(r'<h2><a href="(/posts/[^"]+)"', channel)
     article = (site / href.lstrip("/")).read_text("utf-8")
@@ -121,9 +132,13 @@ HOSTILE = (
 
 def test_no_script_reaches_the_site_even_from_an_unsanitised_feed(server, make_config) -> None:
     now = datetime.now(UTC)
-    url = serve_feed(server, "/evil", [
-        dated_item(1, now, html=HOSTILE, title="<script>alert('title')</script>{{ x }}"),
-    ])
+    url = serve_feed(
+        server,
+        "/evil",
+        [
+            dated_item(1, now, html=HOSTILE, title="<script>alert('title')</script>{{ x }}"),
+        ],
+    )
     config = make_config([{"url": url, "category": "c", "source": "s", "clean": False}])
     assert pipeline.run(config).complete
     site = config.site_output.dir
@@ -141,8 +156,10 @@ def test_no_script_reaches_the_site_even_from_an_unsanitised_feed(server, make_c
                 assert (element.get("http-equiv") or "").lower() != "refresh"
     from lxml import etree
 
-    for name, tag in (("atom.xml", "{http://www.w3.org/2005/Atom}content"),
-                      ("rss.xml", "description")):
+    for name, tag in (
+        ("atom.xml", "{http://www.w3.org/2005/Atom}content"),
+        ("rss.xml", "description"),
+    ):
         bodies = [e.text for e in etree.parse(str(site / name)).iter(tag)]
         assert bodies and all("<script" not in b and "onerror" not in b for b in bodies if b)
 
@@ -151,8 +168,9 @@ def test_rebuilds_are_incremental(server, make_config) -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     items = [dated_item(n, start + timedelta(hours=n)) for n in range(30)]
     url = serve_feed(server, "/feed", items)
-    config = make_config([{"url": url, "category": "c", "source": "s"}],
-                         output__site={"per_page": 5})
+    config = make_config(
+        [{"url": url, "category": "c", "source": "s"}], output__site={"per_page": 5}
+    )
     first = pipeline.run(config).site
     site = config.site_output.dir
     assert first.rendered == first.pages
@@ -162,8 +180,9 @@ def test_rebuilds_are_incremental(server, make_config) -> None:
     assert again.skipped and again.rendered == 0
     assert {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()} == inodes
 
-    serve_feed(server, "/feed",
-               items + [dated_item(n, start + timedelta(hours=n)) for n in (30, 31)])
+    serve_feed(
+        server, "/feed", items + [dated_item(n, start + timedelta(hours=n)) for n in (30, 31)]
+    )
     third = pipeline.run(config).site
     # the two entry pages, the fronts of home, category, source, channel, month and day,
     # the newest older page, the feeds, the sitemap, the search page... not the history
@@ -177,9 +196,16 @@ def test_rebuilds_are_incremental(server, make_config) -> None:
 
     # a new category is in the top bar of every page, old ones included
     other = serve_feed(server, "/other", [dated_item(99, start)])
-    config = load_config(write_config(config.root, [
-        {"url": url, "category": "c", "source": "s"},
-        {"url": other, "category": "新分类", "source": "s"}], output__site={"per_page": 5}))
+    config = load_config(
+        write_config(
+            config.root,
+            [
+                {"url": url, "category": "c", "source": "s"},
+                {"url": other, "category": "新分类", "source": "s"},
+            ],
+            output__site={"per_page": 5},
+        )
+    )
     fourth = pipeline.run(config).site
     assert fourth.rendered == fourth.pages
     assert "新分类" in old_entries[0].read_text("utf-8")
@@ -195,10 +221,16 @@ def test_a_failed_build_leaves_the_old_site(server, make_config, tmp_path: Path)
 
     theme = tmp_path / "broken-theme"
     theme.mkdir()
-    (theme / "entry.html").write_text("{% extends 'base.html' %}{% block main %}"
-                                      "{{ no_such_value }}{% endblock %}")
-    broken = load_config(write_config(config.root, [{"url": url, "category": "c", "source": "s"}],
-                                      output__site={"theme_dir": str(theme)}))
+    (theme / "entry.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ no_such_value }}{% endblock %}"
+    )
+    broken = load_config(
+        write_config(
+            config.root,
+            [{"url": url, "category": "c", "source": "s"}],
+            output__site={"theme_dir": str(theme)},
+        )
+    )
     with pytest.raises(SiteError, match=r"entry\.html.*no_such_value"):
         build_site(broken)
     after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
@@ -224,10 +256,13 @@ def test_leftovers_of_a_killed_build_are_cleared(server, make_config) -> None:
 
 
 def test_base_path_prefixes_every_link(server, make_config) -> None:
-    url = serve_feed(server, "/feed", [dated_item(n, datetime(2024, 1, 1, n, tzinfo=UTC))
-                                       for n in range(3)])
-    config = make_config([{"url": url, "category": "中文 分类", "source": "s"}],
-                         output__site={"base_path": "/news/", "language": "en"})
+    url = serve_feed(
+        server, "/feed", [dated_item(n, datetime(2024, 1, 1, n, tzinfo=UTC)) for n in range(3)]
+    )
+    config = make_config(
+        [{"url": url, "category": "中文 分类", "source": "s"}],
+        output__site={"base_path": "/news/", "language": "en"},
+    )
     pipeline.run(config)
     site = config.site_output.dir
     counted = check_site(site, "/news/")
@@ -238,29 +273,42 @@ def test_base_path_prefixes_every_link(server, make_config) -> None:
 
 
 def test_future_dates_never_sort_above_the_present(server, make_config) -> None:
-    url = serve_feed(server, "/feed", [
-        dated_item(1, datetime(2099, 1, 1, tzinfo=UTC)),
-        dated_item(2, datetime(2021, 1, 1, tzinfo=UTC))])
+    url = serve_feed(
+        server,
+        "/feed",
+        [
+            dated_item(1, datetime(2099, 1, 1, tzinfo=UTC)),
+            dated_item(2, datetime(2021, 1, 1, tzinfo=UTC)),
+        ],
+    )
     config = make_config([{"url": url, "category": "c", "source": "s"}])
     pipeline.run(config)
     later = serve_feed(server, "/later", [dated_item(3, datetime.now(UTC) + timedelta(seconds=1))])
-    config = load_config(write_config(config.root, [
-        {"url": url, "category": "c", "source": "s"},
-        {"url": later, "category": "c", "source": "t"}]))
+    config = load_config(
+        write_config(
+            config.root,
+            [
+                {"url": url, "category": "c", "source": "s"},
+                {"url": later, "category": "c", "source": "t"},
+            ],
+        )
+    )
     pipeline.run(config)
     home = (config.site_output.dir / "index.html").read_text("utf-8")
     assert re.findall(r">Item (\d)</a></h2>", home) == ["3", "1", "2"]
     assert "2099" not in home  # shown, like in the posts, at the time it was first seen
     db = sqlite3.connect(config.state.db)  # but kept as the feed gave it
-    assert db.execute("SELECT COUNT(*) FROM entries WHERE published LIKE '2099%'"
-                      ).fetchone()[0] == 1
+    assert (
+        db.execute("SELECT COUNT(*) FROM entries WHERE published LIKE '2099%'").fetchone()[0] == 1
+    )
     db.close()
 
 
 def test_page_names_cannot_escape_or_clash(server, make_config) -> None:
     url = serve_feed(server, "/feed", [dated_item(1, datetime(2024, 1, 1, tzinfo=UTC))])
-    config = make_config([{"url": url, "category": "../..", "source": "page",
-                           "channel": "index.html"}])
+    config = make_config(
+        [{"url": url, "category": "../..", "source": "page", "channel": "index.html"}]
+    )
     pipeline.run(config)
     site = config.site_output.dir
     check_site(site)
@@ -286,8 +334,11 @@ def test_build_command_reports_and_fails_in_one_line(server, make_config, tmp_pa
     theme = tmp_path / "theme"
     theme.mkdir()
     (theme / "list.html").write_text("{% if %}")  # a syntax error
-    broken = write_config(config.root, [{"url": url, "category": "c", "source": "s"}],
-                          output__site={"theme_dir": str(theme)})
+    broken = write_config(
+        config.root,
+        [{"url": url, "category": "c", "source": "s"}],
+        output__site={"theme_dir": str(theme)},
+    )
     failed = runner.invoke(main, ["build", "-c", str(broken)])
     assert failed.exit_code == 1
     (line,) = failed.output.strip().splitlines()

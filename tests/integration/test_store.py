@@ -18,8 +18,16 @@ OK = Fetched(feed_key="/f", url="http://x/f", status=200, body=b"x", etag='"e1"'
 
 
 def entry(i: int, *, published: datetime | None = T0, content: str = "<p>x</p>") -> Entry:
-    return Entry(id=f"id{i}", link=f"https://e.com/{i}", title=f"t{i}", author=None,
-                 published=published, updated=None, content=content, thumbnail=None)
+    return Entry(
+        id=f"id{i}",
+        link=f"https://e.com/{i}",
+        title=f"t{i}",
+        author=None,
+        published=published,
+        updated=None,
+        content=content,
+        thumbnail=None,
+    )
 
 
 def record(store, feed: Feed, fetched: Fetched, entries, *, now=None):
@@ -46,8 +54,13 @@ def test_new_updated_unchanged(store) -> None:
 
 def test_undated_items_keep_first_seen(store) -> None:
     record(store, FEED, OK, [entry(1, published=None)], now=T0)
-    record(store, FEED, OK, [entry(1, published=None, content="<p>new</p>")],
-                       now=T0 + timedelta(days=3))
+    record(
+        store,
+        FEED,
+        OK,
+        [entry(1, published=None, content="<p>new</p>")],
+        now=T0 + timedelta(days=3),
+    )
     (item,) = store.items()
     assert item.entry.published == T0 and item.entry.content == "<p>new</p>"
 

@@ -39,8 +39,12 @@ class Ran:
     stderr: str
 
 
-def cli(*args: str, cwd: Path | None = None, env: Mapping[str, str | None] | None = None,
-        input: str | None = None) -> Ran:
+def cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str | None] | None = None,
+    input: str | None = None,
+) -> Ran:
     """Run ``newsstand ARGS`` in this process, in the folder ``cwd``; ``env`` is added to
     the environment for the call (a value of None removes the variable).
 
@@ -50,8 +54,13 @@ def cli(*args: str, cwd: Path | None = None, env: Mapping[str, str | None] | Non
     saved = (root.handlers[:], root.level, package.level)
     try:
         with contextlib.chdir(cwd or Path.cwd()):
-            result = CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", **(env or {})},
-                                        input=input, catch_exceptions=False)
+            result = CliRunner().invoke(
+                main,
+                list(args),
+                env={"NO_COLOR": "1", **(env or {})},
+                input=input,
+                catch_exceptions=False,
+            )
     finally:  # what basicConfig and the run log changed stays with this call
         for handler in root.handlers[:]:
             if handler not in saved[0]:
@@ -62,10 +71,16 @@ def cli(*args: str, cwd: Path | None = None, env: Mapping[str, str | None] | Non
     return Ran(tuple(args), result.exit_code, result.stdout, result.stderr)
 
 
-def cli_process(*args: str, cwd: Path, env: Mapping[str, str] | None = None,
-                timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli_process(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m newsstand.cli ARGS`` as a user does, in a real process; ``env`` is
     the child's whole environment (default: this one's, with NO_COLOR=1)."""
-    return subprocess.run([*EXE, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout,
-                          env=dict(env) if env is not None else {**os.environ, "NO_COLOR": "1"})
+    return subprocess.run(
+        [*EXE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(env) if env is not None else {**os.environ, "NO_COLOR": "1"},
+    )

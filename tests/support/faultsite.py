@@ -20,15 +20,24 @@ from newsstand.cli import main
 from newsstand.demo.server import FeedServer, Resource
 from support.helpers import rss, write_config
 
-FETCH = {"timeout": 3, "connect_timeout": 2, "read_timeout": 1.5, "retries": 0,
-         "max_bytes": 1_000_000}
+FETCH = {
+    "timeout": 3,
+    "connect_timeout": 2,
+    "read_timeout": 1.5,
+    "retries": 0,
+    "max_bytes": 1_000_000,
+}
 
 
 def items(prefix: str, n: int, start: int = 0) -> list[dict]:
     return [
-        {"title": f"{prefix} item {i}", "link": f"https://example.com/{prefix}/{i}",
-         "guid": f"{prefix}-{i}", "date": f"Mon, 0{1 + i % 9} Jan 2024 10:00:00 GMT",
-         "html": f"<p>{prefix} text {i}</p>"}
+        {
+            "title": f"{prefix} item {i}",
+            "link": f"https://example.com/{prefix}/{i}",
+            "guid": f"{prefix}-{i}",
+            "date": f"Mon, 0{1 + i % 9} Jan 2024 10:00:00 GMT",
+            "html": f"<p>{prefix} text {i}</p>",
+        }
         for i in range(start, start + n)
     ]
 
@@ -55,29 +64,39 @@ def run_cli(config: Path, command: str = "run", *args: str) -> RunResult:
 class Site:
     """``/good`` and ``/bad`` on ``server``, in a config under ``root``."""
 
-    def __init__(self, server: FeedServer, root: Path, bad_url: str | None = None,
-                 **sections: dict) -> None:
+    def __init__(
+        self, server: FeedServer, root: Path, bad_url: str | None = None, **sections: dict
+    ) -> None:
         self.server = server
         self.root = root
         server.routes["/good"] = Resource(rss(items("good", 2)))
         server.routes["/bad"] = Resource(rss(items("bad", 3)))
         self.bad_url = bad_url or server.url("/bad")
         fetch = {**FETCH, **sections.pop("fetch", {})}
-        self.config = write_config(root, [
-            {"url": server.url("/good"), "category": "c", "source": "good"},
-            {"url": self.bad_url, "category": "c", "source": "bad"},
-        ], fetch=fetch, **sections)
+        self.config = write_config(
+            root,
+            [
+                {"url": server.url("/good"), "category": "c", "source": "good"},
+                {"url": self.bad_url, "category": "c", "source": "bad"},
+            ],
+            fetch=fetch,
+            **sections,
+        )
         self.posts_dir = root / "source" / "_posts"
         self.db = root / ".newsstand" / "newsstand.db"
 
     def posts(self) -> dict[str, bytes]:
-        return {str(p.relative_to(self.posts_dir)): p.read_bytes()
-                for p in self.posts_dir.rglob("*.md")}
+        return {
+            str(p.relative_to(self.posts_dir)): p.read_bytes() for p in self.posts_dir.rglob("*.md")
+        }
 
     def entries(self, source: str) -> int:
         with sqlite3.connect(self.db) as db:
-            return db.execute("SELECT COUNT(*) FROM entries e JOIN feeds f ON f.id = e.feed_id"
-                              " WHERE f.source = ?", (source,)).fetchone()[0]
+            return db.execute(
+                "SELECT COUNT(*) FROM entries e JOIN feeds f ON f.id = e.feed_id"
+                " WHERE f.source = ?",
+                (source,),
+            ).fetchone()[0]
 
     def first_run(self) -> dict[str, bytes]:
         first = run_cli(self.config)

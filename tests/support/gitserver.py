@@ -80,10 +80,14 @@ class GitHTTPServer:
                     return
                 parts = urlsplit(self.path)
                 env = {
-                    "GIT_PROJECT_ROOT": str(server.root), "GIT_HTTP_EXPORT_ALL": "1",
-                    "REQUEST_METHOD": self.command, "PATH_INFO": parts.path,
-                    "QUERY_STRING": parts.query, "REMOTE_USER": "x-access-token",
-                    "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
+                    "GIT_PROJECT_ROOT": str(server.root),
+                    "GIT_HTTP_EXPORT_ALL": "1",
+                    "REQUEST_METHOD": self.command,
+                    "PATH_INFO": parts.path,
+                    "QUERY_STRING": parts.query,
+                    "REMOTE_USER": "x-access-token",
+                    "REMOTE_ADDR": "127.0.0.1",
+                    "CONTENT_LENGTH": str(len(body)),
                     "CONTENT_TYPE": self.headers.get("Content-Type", ""),
                     "PATH": "/usr/bin:/bin",
                 }
@@ -91,8 +95,9 @@ class GitHTTPServer:
                     env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
                 if self.headers.get("Git-Protocol"):
                     env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
-                out = subprocess.run(["git", "http-backend"], input=body, env=env,
-                                     capture_output=True, check=False).stdout
+                out = subprocess.run(
+                    ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+                ).stdout
                 head, _, payload = out.partition(b"\r\n\r\n")
                 if not _:
                     head, _, payload = out.partition(b"\n\n")

@@ -66,8 +66,14 @@ def rss(items: list[dict], title: str = "Test feed", link: str = "https://exampl
 
 def dated_item(n: int, when: datetime, **extra) -> dict:
     """Item ``n`` of a feed for ``rss``, published at ``when``."""
-    return {"title": f"Item {n}", "link": f"https://example.com/{n}", "guid": f"id-{n}",
-            "date": format_datetime(when), "html": f"<p>Body of item {n}</p>", **extra}
+    return {
+        "title": f"Item {n}",
+        "link": f"https://example.com/{n}",
+        "guid": f"id-{n}",
+        "date": format_datetime(when),
+        "html": f"<p>Body of item {n}</p>",
+        **extra,
+    }
 
 
 def serve_feed(server, path: str, items: list[dict]) -> str:

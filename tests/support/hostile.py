@@ -26,32 +26,57 @@ HOSTILE_HTML = [
     '<p>a</p><script>alert("s1")</script>',
     '<img src="x.png" onerror="alert(\'s2\')">',
     '<svg onload="alert(\'s3\')"><circle r="1"/></svg>',
-    '<iframe srcdoc="&lt;script&gt;alert(\'s4\')&lt;/script&gt;"></iframe>',
+    "<iframe srcdoc=\"&lt;script&gt;alert('s4')&lt;/script&gt;\"></iframe>",
     '<a href="javascript:alert(\'s5\')">j</a><a href=" JaVaScRiPt:alert(1)">k</a>',
-    '<a href="vbscript:msgbox(\'s6\')">v</a>',
+    "<a href=\"vbscript:msgbox('s6')\">v</a>",
     '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
     '<base href="https://evil.example/"><a href="rel">r</a>',
-    '<p style="width: expression(alert(\'s7\'))">e</p>'
+    "<p style=\"width: expression(alert('s7'))\">e</p>"
     '<div style="background: url(javascript:alert(1))">u</div>',
     '<form action="https://evil.example/"><input name="pw"></form>',
-    '<p>{{ site.title }} {% raw %} {# note #} {{ 7*7 }}</p>',
+    "<p>{{ site.title }} {% raw %} {# note #} {{ 7*7 }}</p>",
 ]
 HOSTILE_TITLES = [
     "{{ config.title }} and {% if true %}x{% endif %} {# c #}",
-    "---", "key: value", "&anchor x", "*alias", "!!python/object:os.system ls",
-    "@at start", "% percent", "| pipe", "> fold", "- dash", "'quote\"", "# hash",
-    "[1, 2]", "{a: 1}", "true", "2021-04-01", "~", "null",
+    "---",
+    "key: value",
+    "&anchor x",
+    "*alias",
+    "!!python/object:os.system ls",
+    "@at start",
+    "% percent",
+    "| pipe",
+    "> fold",
+    "- dash",
+    "'quote\"",
+    "# hash",
+    "[1, 2]",
+    "{a: 1}",
+    "true",
+    "2021-04-01",
+    "~",
+    "null",
 ]
 
 
 def hostile_feed() -> bytes:
     entries = [
-        {"title": f"html {i}", "guid": f"h{i}", "link": f"https://example.com/h{i}",
-         "date": "Thu, 01 Apr 2021 00:12:07 GMT", "html": html}
+        {
+            "title": f"html {i}",
+            "guid": f"h{i}",
+            "link": f"https://example.com/h{i}",
+            "date": "Thu, 01 Apr 2021 00:12:07 GMT",
+            "html": html,
+        }
         for i, html in enumerate(HOSTILE_HTML)
     ] + [
-        {"title": title.replace("]]>", ""), "guid": f"t{i}", "link": f"https://example.com/t{i}",
-         "date": "Thu, 01 Apr 2021 00:12:07 GMT", "html": "<p>ok</p>"}
+        {
+            "title": title.replace("]]>", ""),
+            "guid": f"t{i}",
+            "link": f"https://example.com/t{i}",
+            "date": "Thu, 01 Apr 2021 00:12:07 GMT",
+            "html": "<p>ok</p>",
+        }
         for i, title in enumerate(HOSTILE_TITLES)
     ]
     return rss(entries)
@@ -71,8 +96,16 @@ def assert_safe(html: str) -> None:
         if not isinstance(element.tag, str):
             continue
         tag = element.tag.lower().rsplit("}", 1)[-1]
-        assert tag not in {"script", "iframe", "meta", "base", "form", "object", "embed",
-                           "style"}, lxml.html.tostring(element)
+        assert tag not in {
+            "script",
+            "iframe",
+            "meta",
+            "base",
+            "form",
+            "object",
+            "embed",
+            "style",
+        }, lxml.html.tostring(element)
         for name, value in element.attrib.items():
             assert not name.lower().startswith("on"), (name, value)
             assert name.lower() != "srcdoc"

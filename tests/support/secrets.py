@@ -28,7 +28,9 @@ def every_byte_written(root: Path) -> list[tuple[str, bytes]]:
     for git_dir in {p.parent for p in root.rglob("HEAD") if (p.parent / "objects").is_dir()}:
         objects = subprocess.run(
             ["git", "--git-dir", str(git_dir), "cat-file", "--batch-all-objects", "--batch"],
-            capture_output=True, check=True).stdout
+            capture_output=True,
+            check=True,
+        ).stdout
         found.append((f"{git_dir} (objects)", objects))
         for part in _gzip_blobs(git_dir):
             found.append((f"{git_dir} (a snapshot part)", part))
@@ -37,15 +39,27 @@ def every_byte_written(root: Path) -> list[tuple[str, bytes]]:
 
 def _gzip_blobs(git_dir: Path) -> list[bytes]:
     listing = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "cat-file", "--batch-all-objects",
-         "--batch-check=%(objectname) %(objecttype)"], capture_output=True, text=True,
-        check=True).stdout.split("\n")
+        [
+            "git",
+            "--git-dir",
+            str(git_dir),
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objectname) %(objecttype)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
     parts = []
     for line in filter(None, listing):
         name, kind = line.split()
         if kind == "blob":
-            blob = subprocess.run(["git", "--git-dir", str(git_dir), "cat-file", "blob", name],
-                                  capture_output=True, check=True).stdout
+            blob = subprocess.run(
+                ["git", "--git-dir", str(git_dir), "cat-file", "blob", name],
+                capture_output=True,
+                check=True,
+            ).stdout
             if blob[:2] == b"\x1f\x8b":
                 parts.append(gzip.decompress(blob))
     return parts

@@ -28,7 +28,7 @@ def target(site: Path, base_path: str, href: str, page_url: str) -> Path | None:
         return None
     path = unquote(url.path)
     assert path.startswith(base_path), f"{href} is outside the base path {base_path}"
-    file = site / path[len(base_path):]
+    file = site / path[len(base_path) :]
     return file / "index.html" if path.endswith("/") else file
 
 
@@ -53,8 +53,9 @@ def check_site(site: Path, base_path: str = "/") -> dict[str, int]:
                 src = element.get("src", "")
                 file = target(site, base_path, src, page_url) if src else None
                 own = file is not None and file.relative_to(site).as_posix() in OWN_SCRIPTS
-                assert own and not (element.text or "").strip(), \
+                assert own and not (element.text or "").strip(), (
                     f"{relative}: a script that is not the site's own: {src or element.text!r}"
+                )
             for name in element.attrib:
                 assert not name.lower().startswith("on"), f"{relative}: handler {name}"
     return counted

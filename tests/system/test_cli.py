@@ -22,7 +22,9 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 def test_config_errors_exit_2_with_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "newsstand.toml").write_text(
         '[site]\ntitle = "x"\n\n[[feeds]]\nurl = "https://e.com/feed"\ncategroy = "c"\n'
-        'source = "s"\n', encoding="utf-8")
+        'source = "s"\n',
+        encoding="utf-8",
+    )
     result = cli_process("run", cwd=tmp_path)
     assert result.returncode == 2
     line = result.stderr.strip()

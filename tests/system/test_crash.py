@@ -32,7 +32,8 @@ def newsstand(config: Path, *args: str, **popen: object) -> subprocess.Popen:
     streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
     return subprocess.Popen(
         [sys.executable, "-m", "newsstand.cli", "run", "-c", str(config), *args],
-        text=True, **streams,  # type: ignore[call-overload]
+        text=True,
+        **streams,  # type: ignore[call-overload]
     )
 
 
@@ -42,21 +43,30 @@ def finish(process: subprocess.Popen, timeout: float = 60) -> tuple[int, str, st
 
 
 def items(feed: int, count: int) -> list[dict]:
-    return [{"title": f"feed {feed} item {i}", "guid": f"{feed}-{i}",
-             "link": f"https://example.com/{feed}/{i}",
-             "date": f"Mon, {1 + i % 28:02d} Jan 2024 10:00:00 GMT",
-             "html": f"<p>feed {feed} item {i}</p>" + "<p>正文内容</p>" * 100}
-            for i in range(count)]
+    return [
+        {
+            "title": f"feed {feed} item {i}",
+            "guid": f"{feed}-{i}",
+            "link": f"https://example.com/{feed}/{i}",
+            "date": f"Mon, {1 + i % 28:02d} Jan 2024 10:00:00 GMT",
+            "html": f"<p>feed {feed} item {i}</p>" + "<p>正文内容</p>" * 100,
+        }
+        for i in range(count)
+    ]
 
 
-def site_with(server: FeedServer, root: Path, feeds: int, count: int = 10,
-              **sections: dict) -> Path:
+def site_with(
+    server: FeedServer, root: Path, feeds: int, count: int = 10, **sections: dict
+) -> Path:
     for n in range(feeds):
         server.routes[f"/f{n}"] = Resource(rss(items(n, count)))
     fetch = {"timeout": 30, "read_timeout": 30, "retries": 0, **sections.pop("fetch", {})}
-    return write_config(root, [{"url": server.url(f"/f{n}"), "category": "c",
-                                "source": f"s{n}"} for n in range(feeds)],
-                        fetch=fetch, **sections)
+    return write_config(
+        root,
+        [{"url": server.url(f"/f{n}"), "category": "c", "source": f"s{n}"} for n in range(feeds)],
+        fetch=fetch,
+        **sections,
+    )
 
 
 def slow_route(server: FeedServer, path: str, seconds: float) -> None:
@@ -78,14 +88,16 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServer,
-                                                               tmp_path: Path) -> None:
+def test_sigkill_at_random_points_loses_and_duplicates_nothing(
+    server: FeedServer, tmp_path: Path
+) -> None:
     feeds, generation = 30, {"n": 0}
     config = site_with(server, tmp_path, feeds)
 
     def growing(n: int):  # each kill round the feeds gain items: always work to do
         def handler(h: BaseHTTPRequestHandler) -> Resource:
             return Resource(rss(items(n, 10 + GROWTH * generation["n"])))
+
         return handler
 
     for n in range(feeds):
@@ -109,8 +121,12 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServe
         process.send_signal(signal.SIGKILL)
         outcomes.append(process.wait(timeout=30))
         if db.exists():
-            seen.append((count(db, "SELECT COUNT(*) FROM entries"),
-                         count(db, "SELECT COUNT(*) FROM outputs")))
+            seen.append(
+                (
+                    count(db, "SELECT COUNT(*) FROM entries"),
+                    count(db, "SELECT COUNT(*) FROM outputs"),
+                )
+            )
     code, _out, err = finish(newsstand(config, "--json"))
     assert code == 0, (seed, err)
     assert integrity(db) == "ok", seed
@@ -128,8 +144,10 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(server: FeedServe
     # no worker or fork server of a killed run lives on (is_running() tells a reused pid)
     _, alive = psutil.wait_procs(helpers, timeout=10)
     assert not alive, [(p.pid, p.cmdline()[-1][:60]) for p in alive]
-    print(f"{KILLS} SIGKILL points (seed {seed}): {outcomes.count(0)} runs had finished;"
-          f" (entries, posts on record) after each kill: {seen}")
+    print(
+        f"{KILLS} SIGKILL points (seed {seed}): {outcomes.count(0)} runs had finished;"
+        f" (entries, posts on record) after each kill: {seen}"
+    )
 
 
 # -- signals ----------------------------------------------------------------------------
@@ -162,8 +180,9 @@ def test_a_signal_stops_the_run_cleanly(server: FeedServer, tmp_path: Path, sign
 
 
 @pytest.mark.slow
-def test_a_second_run_while_one_runs_exits_with_a_clear_message(server: FeedServer,
-                                                               tmp_path: Path) -> None:
+def test_a_second_run_while_one_runs_exits_with_a_clear_message(
+    server: FeedServer, tmp_path: Path
+) -> None:
     config = site_with(server, tmp_path, feeds=3)
     slow_route(server, "/f2", 3)
     first = newsstand(config)
@@ -199,8 +218,9 @@ def test_posts_folder_not_writable_then_fixed(server: FeedServer, tmp_path: Path
 def _can_mount_tmpfs() -> bool:
     if not shutil.which("unshare"):
         return False
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs tmpfs /mnt"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs tmpfs /mnt"], capture_output=True
+    )
     return probe.returncode == 0
 
 
@@ -213,7 +233,10 @@ def test_disk_full_then_room_again(server: FeedServer, tmp_path: Path) -> None:
     run = f"{sys.executable} -m newsstand.cli run -c {config}"
     full = subprocess.run(
         ["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=40k tmpfs {posts} && exec {run}"],
-        capture_output=True, text=True, timeout=60, env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
     )
     assert full.returncode == 1, full.stderr
     errors = [line for line in full.stderr.splitlines() if line.startswith("error:")]
@@ -260,8 +283,7 @@ def test_temporary_files_of_a_killed_run_are_swept(server: FeedServer, tmp_path:
 
 
 @pytest.mark.slow
-def test_sigterm_while_publishing_keeps_the_record_true(server: FeedServer,
-                                                        tmp_path: Path) -> None:
+def test_sigterm_while_publishing_keeps_the_record_true(server: FeedServer, tmp_path: Path) -> None:
     config = site_with(server, tmp_path, feeds=40, count=100)
     code, _out, err = finish(newsstand(config, "--json"))
     assert code == 0, err
@@ -269,9 +291,13 @@ def test_sigterm_while_publishing_keeps_the_record_true(server: FeedServer,
     shutil.rmtree(posts)  # every post is to be written again by `publish`
     process = subprocess.Popen(
         [sys.executable, "-m", "newsstand.cli", "publish", "-c", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: posts.is_dir() and sum(1 for _ in posts.rglob("*.md")) >= 50,
-             "the first posts")
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(
+        lambda: posts.is_dir() and sum(1 for _ in posts.rglob("*.md")) >= 50, "the first posts"
+    )
     process.send_signal(signal.SIGTERM)
     code, _out, err = finish(process)
     assert code == 128 + signal.SIGTERM, err
@@ -292,7 +318,9 @@ def test_disk_full_under_the_store_is_one_clear_line(server: FeedServer, tmp_pat
     run = f"{sys.executable} -m newsstand.cli run -c {config}"
     full = subprocess.run(
         ["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=256k tmpfs {store} && exec {run}"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert full.returncode == 1, full.stderr
     assert "Traceback" not in full.stderr
@@ -301,22 +329,27 @@ def test_disk_full_under_the_store_is_one_clear_line(server: FeedServer, tmp_pat
 
 
 @pytest.mark.slow
-def test_a_build_killed_while_its_workers_render_leaves_no_process(server: FeedServer,
-                                                                    tmp_path: Path) -> None:
+def test_a_build_killed_while_its_workers_render_leaves_no_process(
+    server: FeedServer, tmp_path: Path
+) -> None:
     """Render workers come from the fork server, not from the build: a SIGKILLed build
     cannot stop them, so they must notice it is gone and exit (they hold the store open)."""
     config = site_with(server, tmp_path, feeds=10, count=80, output__hexo={"enabled": False})
     code, _out, err = finish(newsstand(config, "--json"))  # 800 entries: the build uses a pool
     assert code == 0, err
-    build = subprocess.Popen([sys.executable, "-m", "newsstand.cli", "build", "--force", "-c",
-                              str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "newsstand.cli", "build", "--force", "-c", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     parent = psutil.Process(build.pid)
     deadline = time.monotonic() + 60
     workers: list[psutil.Process] = []
     while build.poll() is None and time.monotonic() < deadline:
         with contextlib.suppress(psutil.NoSuchProcess):
-            workers = [p for p in parent.children(recursive=True)
-                       if "forkserver" in " ".join(p.cmdline())]
+            workers = [
+                p for p in parent.children(recursive=True) if "forkserver" in " ".join(p.cmdline())
+            ]
         if len(workers) >= 2:  # the fork server and at least one render worker
             break
         time.sleep(0.01)

@@ -27,14 +27,22 @@ SECRET = "tok-5f1d0c9e-UNIQUE-never-shown-7a3b"
 
 
 def items(*numbers: int) -> list[dict]:
-    return [{"title": f"Story {n} 新闻", "guid": f"story-{n}", "link": f"https://example.com/{n}",
-             "date": f"Mon, {n:02d} Jan 2024 10:00:00 GMT", "html": f"<p>Story {n} body</p>"}
-            for n in numbers]
+    return [
+        {
+            "title": f"Story {n} 新闻",
+            "guid": f"story-{n}",
+            "link": f"https://example.com/{n}",
+            "date": f"Mon, {n:02d} Jan 2024 10:00:00 GMT",
+            "html": f"<p>Story {n} body</p>",
+        }
+        for n in numbers
+    ]
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
-                          env=_env()).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=_env()
+    ).stdout.strip()
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -46,17 +54,24 @@ def _env(**extra: str) -> dict[str, str]:
 def newsstand(config: Path, *args: str) -> Ran:
     """The CLI in this process (CliRunner); ``args`` start with the command's name. The git
     it runs sees no global git config and no token, as with ``_env``."""
-    return cli(*args, "-c", str(config),
-               env={"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-                    "GITHUB_TOKEN": None})
+    return cli(
+        *args,
+        "-c",
+        str(config),
+        env={"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GITHUB_TOKEN": None},
+    )
 
 
-def newsstand_process(config: Path, *args: str,
-                      **env: str) -> subprocess.CompletedProcess[str]:
+def newsstand_process(config: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The CLI as a real process, for what its environment decides (PATH, the token)."""
-    return subprocess.run([sys.executable, "-m", "newsstand.cli", *args, "-c", str(config)],
-                          capture_output=True, text=True, env=_env(**env), timeout=300,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", *args, "-c", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(**env),
+        timeout=300,
+        check=False,
+    )
 
 
 def bare(path: Path) -> Path:
@@ -87,8 +102,11 @@ def blob_id(data: bytes) -> str:
 
 
 def folder_files(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): blob_id(p.read_bytes())
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): blob_id(p.read_bytes())
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -99,9 +117,13 @@ def feeds():
 
 
 def site_config(root: Path, server: FeedServer, **deploy: object) -> Path:
-    return write_config(root, [{"url": server.url("/news"), "category": "新闻", "source": "S"}],
-                        site={"url": "https://news.example.org"},
-                        fetch={"timeout": 5, "retries": 0}, deploy=deploy)
+    return write_config(
+        root,
+        [{"url": server.url("/news"), "category": "新闻", "source": "S"}],
+        site={"url": "https://news.example.org"},
+        fetch={"timeout": 5, "retries": 0},
+        deploy=deploy,
+    )
 
 
 def ok(done: Ran | subprocess.CompletedProcess[str]) -> str:
@@ -113,8 +135,7 @@ def ok(done: Ran | subprocess.CompletedProcess[str]) -> str:
 
 
 def test_deploy_without_a_repo_exits_2_saying_what_to_set(tmp_path: Path, feeds) -> None:
-    config = write_config(tmp_path, [{"url": feeds.url("/news"), "category": "c",
-                                      "source": "s"}])
+    config = write_config(tmp_path, [{"url": feeds.url("/news"), "category": "c", "source": "s"}])
     for command in (["deploy"], ["store", "save"], ["store", "restore"]):
         done = newsstand(config, *command)
         assert done.returncode == 2, done.stderr
@@ -128,8 +149,9 @@ def test_deploy_without_git_says_so_in_one_line(tmp_path: Path, feeds) -> None:
     ok(newsstand(config, "run"))
     done = newsstand_process(config, "deploy", PATH=str(tmp_path / "empty"))
     assert done.returncode == 1
-    assert done.stderr.strip() == ("error: git is not installed (or not on PATH); install git"
-                                   " to deploy")
+    assert done.stderr.strip() == (
+        "error: git is not installed (or not on PATH); install git to deploy"
+    )
 
 
 # --------------------------------------------------------------------------- deploy
@@ -145,7 +167,8 @@ def test_deploy_commits_only_changes_and_pushes_the_site_as_it_is(tmp_path: Path
     assert out.startswith(f"site → {remote} gh-pages: committed ")
     assert commits(remote) == 1
     assert ok(newsstand(config, "deploy")).strip() == (
-        f"site → {remote} gh-pages: nothing changed, no commit")
+        f"site → {remote} gh-pages: nothing changed, no commit"
+    )
     assert commits(remote) == 1
 
     feeds.routes["/news"] = Resource(rss(items(1, 2, 3)))  # the feed gains an item
@@ -180,8 +203,7 @@ def test_a_rewritten_branch_is_refused_unless_force(tmp_path: Path, feeds) -> No
     git("init", "--quiet", "-b", "pages", str(other))
     (other / "index.html").write_text("somebody else's page")
     git("add", "-A", cwd=other)
-    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-m", "theirs",
-        cwd=other)
+    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-m", "theirs", cwd=other)
     git("push", "--quiet", "--force", str(remote), "pages", cwd=other)
     theirs = tip(remote, "pages")
 
@@ -202,8 +224,7 @@ def test_a_rewritten_branch_is_refused_unless_force(tmp_path: Path, feeds) -> No
     assert git("--git-dir", str(remote), "show", "pages:index.html") != "somebody else's page"
 
 
-def test_a_push_that_loses_a_race_is_one_line_and_leaves_the_remote(tmp_path: Path,
-                                                                    feeds) -> None:
+def test_a_push_that_loses_a_race_is_one_line_and_leaves_the_remote(tmp_path: Path, feeds) -> None:
     """Another push reaches the branch between deploy's fetch and its push (a `git` on PATH
     that moves the remote branch first, then runs the real git)."""
     remote = bare(tmp_path / "pages.git")
@@ -211,15 +232,29 @@ def test_a_push_that_loses_a_race_is_one_line_and_leaves_the_remote(tmp_path: Pa
     ok(newsstand(config, "run"))
     ok(newsstand(config, "deploy"))
     first = tip(remote)
-    other = git("--git-dir", str(remote), "-c", "user.name=x", "-c", "user.email=x@x",
-                "commit-tree", f"{first}^{{tree}}", "-p", first, "-m", "someone else")
+    other = git(
+        "--git-dir",
+        str(remote),
+        "-c",
+        "user.name=x",
+        "-c",
+        "user.email=x@x",
+        "commit-tree",
+        f"{first}^{{tree}}",
+        "-p",
+        first,
+        "-m",
+        "someone else",
+    )
     real = subprocess.run(["which", "git"], capture_output=True, text=True).stdout.strip()
     wrapper = tmp_path / "bin" / "git"
     wrapper.parent.mkdir()
-    wrapper.write_text("#!/bin/sh\n"
-                       f'if [ "$3" = push ]; then "{real}" --git-dir="{remote}" update-ref'
-                       f" refs/heads/gh-pages {other}; fi\n"
-                       f'exec "{real}" "$@"\n')
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$3" = push ]; then "{real}" --git-dir="{remote}" update-ref'
+        f" refs/heads/gh-pages {other}; fi\n"
+        f'exec "{real}" "$@"\n'
+    )
     wrapper.chmod(0o755)
     feeds.routes["/news"] = Resource(rss(items(1, 2, 3)))
     ok(newsstand(config, "run"))
@@ -244,8 +279,7 @@ def test_hexo_posts_replace_only_their_folder_of_the_branch(tmp_path: Path, feed
     (work / "source" / "about" / "index.md").write_text("about me")
     (work / "_config.yml").write_text("title: blog\n")
     git("add", "-A", cwd=work)
-    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-m", "blog",
-        cwd=work)
+    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-m", "blog", cwd=work)
     git("push", "--quiet", str(blog), "main", cwd=work)
     before = tip(blog, "main")
 
@@ -282,8 +316,9 @@ def test_the_token_goes_over_http_and_nowhere_else(tmp_path: Path, feeds) -> Non
 
         done = newsstand_process(config, "deploy")  # no token
         assert done.returncode == 1
-        assert done.stderr.strip() == (f"error: {url}: authentication failed; set GITHUB_TOKEN"
-                                       " to a token that may push to it")
+        assert done.stderr.strip() == (
+            f"error: {url}: authentication failed; set GITHUB_TOKEN to a token that may push to it"
+        )
         wrong = newsstand_process(config, "deploy", GITHUB_TOKEN="not-the-token")
         assert wrong.returncode == 1 and "authentication failed" in wrong.stderr
         assert http.refused >= 2
@@ -297,8 +332,9 @@ def test_the_token_goes_over_http_and_nowhere_else(tmp_path: Path, feeds) -> Non
         fresh = site_config(tmp_path / "fresh", feeds, repo=url)
         outputs.append(newsstand_process(fresh, "store", "restore", GITHUB_TOKEN=SECRET))
         assert "restored" in outputs[-1].stdout, outputs[-1].stderr
-        outputs.append(newsstand_process(fresh, "deploy", "--verbose",
-                                         GITHUB_TOKEN="bad-" + SECRET))
+        outputs.append(
+            newsstand_process(fresh, "deploy", "--verbose", GITHUB_TOKEN="bad-" + SECRET)
+        )
 
     basic = base64.b64encode(f"x-access-token:{SECRET}".encode())
     for done in outputs:
@@ -317,8 +353,9 @@ def test_the_token_goes_over_http_and_nowhere_else(tmp_path: Path, feeds) -> Non
 
 def entries(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT uid, title, content, published, first_seen FROM entries"
-                            " ORDER BY uid").fetchall()
+        return conn.execute(
+            "SELECT uid, title, content, published, first_seen FROM entries ORDER BY uid"
+        ).fetchall()
 
 
 def test_store_save_and_restore_keep_every_entry(tmp_path: Path, feeds) -> None:
@@ -397,7 +434,8 @@ def test_a_store_in_several_parts_comes_back_whole(tmp_path: Path, feeds) -> Non
     restored = storesync.restore(load_config(fresh))
     assert restored.commit == saved.commit
     assert entries(tmp_path / "b" / ".newsstand" / "newsstand.db") == entries(
-        tmp_path / "a" / ".newsstand" / "newsstand.db")
+        tmp_path / "a" / ".newsstand" / "newsstand.db"
+    )
 
 
 def test_a_damaged_saved_store_is_not_restored(tmp_path: Path, feeds) -> None:
@@ -411,8 +449,7 @@ def test_a_damaged_saved_store_is_not_restored(tmp_path: Path, feeds) -> None:
     import gzip
 
     (work / "newsstand.db.gz.000").write_bytes(gzip.compress(b"not the store"))
-    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-am", "damage",
-        cwd=work)
+    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-am", "damage", cwd=work)
     git("push", "--quiet", "origin", "newsstand-data", cwd=work)
 
     fresh = site_config(tmp_path / "b", feeds, repo=str(remote))

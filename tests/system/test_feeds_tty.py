@@ -22,10 +22,19 @@ def test_feeds_add_asks_where_to_file_a_url_on_a_terminal(tmp_path: Path, server
         os.write(leader, "科技\n\n博客\n".encode())  # category; source: the feed's title; channel
         result = subprocess.run(
             [sys.executable, "-m", "newsstand.cli", "feeds", "add", server.url("/plain.xml")],
-            cwd=tmp_path, stdin=follower, capture_output=True, text=True, timeout=60)
+            cwd=tmp_path,
+            stdin=follower,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.close(follower)
         os.close(leader)
     assert result.returncode == 0, result.stderr
-    assert feeds_of(site)[-1] == {"url": server.url("/plain.xml"), "category": "科技",
-                                  "source": "Plain", "channel": "博客"}
+    assert feeds_of(site)[-1] == {
+        "url": server.url("/plain.xml"),
+        "category": "科技",
+        "source": "Plain",
+        "channel": "博客",
+    }

@@ -18,8 +18,9 @@ def test_hexo_builds_the_hostile_posts_safely(hexo, server: FeedServer, tmp_path
     site = Site(server, tmp_path / "site")
     site.second_run(Resource(hostile_feed()))
     build = build_hexo_site(site.posts_dir, tmp_path / "hexo").check(allow_warnings=False)
-    articles = [p for p in build.pages()
-                if re.match(r"\d{4}$", p.relative_to(build.public).parts[0])]
+    articles = [
+        p for p in build.pages() if re.match(r"\d{4}$", p.relative_to(build.public).parts[0])
+    ]
     assert len(articles) == len(site.posts())
     seen = ""
     for page in articles:

@@ -56,8 +56,7 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def test_seed_post_builds_into_category_path_and_article(tmp_path: Path,
-                                                          seed_post: Path) -> None:
+def test_seed_post_builds_into_category_path_and_article(tmp_path: Path, seed_post: Path) -> None:
     seed = seed_post
     front = yaml.safe_load(seed.read_text(encoding="utf-8").split("\n---\n")[1])
     assert tuple(front["categories"]) == CATEGORIES
@@ -135,8 +134,9 @@ def test_site_timezone_makes_hexo_read_dates_as_wall_clock(tmp_path: Path, tz: s
     assert _post_date(_page_with_title(build, "explicit offset")) != INSTANT
 
 
-def test_blank_line_then_indented_html_becomes_a_code_block(tmp_path: Path,
-                                                             seed_post: Path) -> None:
+def test_blank_line_then_indented_html_becomes_a_code_block(
+    tmp_path: Path, seed_post: Path
+) -> None:
     """The seed's body, as the reference wrote it, shows its QR-code block as code.
 
     A CommonMark HTML block ends at a blank line; the seed's later lines are indented

@@ -40,12 +40,19 @@ def guarded_rsshub(server: FeedServer, key_of) -> None:
             if query.get(key_of(path)[0]) != [key_of(path)[1]]:
                 return Resource(b"Authentication failed", "text/plain", status=403)
             if moved:
-                return Resource(b"", "text/plain", status=301,
-                                headers={"Location": f"/news2?{key_of('/news2')[0]}="
-                                                     f"{quote(key_of('/news2')[1], safe='')}"})
+                return Resource(
+                    b"",
+                    "text/plain",
+                    status=301,
+                    headers={
+                        "Location": f"/news2?{key_of('/news2')[0]}="
+                        f"{quote(key_of('/news2')[1], safe='')}"
+                    },
+                )
             if status != 200:
                 return Resource(b"<html>Error: upstream down</html>", "text/html", status=status)
             return Resource(feed(server.base + request.path, len(path)))
+
         return handler
 
     server.routes["/news"] = route("/news")
@@ -67,18 +74,32 @@ def test_a_keyed_site_writes_and_prints_no_key(tmp_path: Path, access: str) -> N
         guarded_rsshub(server, key_of)
         site = tmp_path / "site"
         config = write_config(
-            site, [{"route": r, "category": "c", "source": r.strip("/")}
-                   for r in ("/news", "/broken", "/moved")],
+            site,
+            [
+                {"route": r, "category": "c", "source": r.strip("/")}
+                for r in ("/news", "/broken", "/moved")
+            ],
             rsshub={"instances": [server.base], "access_key": KEY, "access": access},
-            fetch={"retries": 0, "timeout": 5}, deploy={"repo": str(remote)})
+            fetch={"retries": 0, "timeout": 5},
+            deploy={"repo": str(remote)},
+        )
         # -v as a real process: only there do its log records reach stderr
-        runs = [cli_process("run", "-v", "-c", str(config), cwd=tmp_path),
-                cli("run", "--json", "-c", str(config), cwd=tmp_path),
-                cli("status", "-c", str(config), cwd=tmp_path),
-                cli("feeds", "list", "-c", str(config), cwd=tmp_path),
-                cli("feeds", "export-opml", "-o", str(site / "feeds.opml"), "-c",
-                    str(config), cwd=tmp_path),
-                cli("store", "save", "-c", str(config), cwd=tmp_path)]
+        runs = [
+            cli_process("run", "-v", "-c", str(config), cwd=tmp_path),
+            cli("run", "--json", "-c", str(config), cwd=tmp_path),
+            cli("status", "-c", str(config), cwd=tmp_path),
+            cli("feeds", "list", "-c", str(config), cwd=tmp_path),
+            cli(
+                "feeds",
+                "export-opml",
+                "-o",
+                str(site / "feeds.opml"),
+                "-c",
+                str(config),
+                cwd=tmp_path,
+            ),
+            cli("store", "save", "-c", str(config), cwd=tmp_path),
+        ]
     assert runs[0].returncode == 0, runs[0].stderr
     assert "Error: upstream down" in runs[0].stdout + runs[0].stderr or "503" in runs[0].stdout
     assert runs[-1].returncode == 0, runs[-1].stderr
@@ -86,26 +107,33 @@ def test_a_keyed_site_writes_and_prints_no_key(tmp_path: Path, access: str) -> N
     assert len(posts) == 2  # /news, and /moved from where it redirected
     # what RSSHub needs reached it ...
     asked = [p for p, _ in server.requests]
-    assert any(key_of("/news")[1] in parse_qs(urlsplit(p).query).get(key_of("/news")[0], [])
-               for p in asked)
+    assert any(
+        key_of("/news")[1] in parse_qs(urlsplit(p).query).get(key_of("/news")[0], []) for p in asked
+    )
     # ... and nothing kept or printed holds it (the key, or the access code of a route)
     secrets = forms(KEY) + [key_of(r)[1].encode() for r in ("/news", "/broken", "/moved")]
-    printed = [(f"output of run {i}", (r.stdout + r.stderr).encode())
-               for i, r in enumerate(runs)]
-    written = [(where, data) for where, data in every_byte_written(tmp_path)
-               if where != str(config)]  # the config aside: the user wrote the key there
+    printed = [(f"output of run {i}", (r.stdout + r.stderr).encode()) for i, r in enumerate(runs)]
+    written = [
+        (where, data) for where, data in every_byte_written(tmp_path) if where != str(config)
+    ]  # the config aside: the user wrote the key there
     assert_no_secret(secrets, written + printed)
 
 
 def test_the_key_can_come_from_the_environment(tmp_path: Path, server: FeedServer) -> None:
     guarded_rsshub(server, lambda path: ("key", KEY))
-    config = write_config(tmp_path, [{"route": "/news", "category": "c", "source": "s"}],
-                          rsshub={"instances": [server.base]}, fetch={"retries": 0})
-    run = subprocess.run([sys.executable, "-m", "newsstand.cli", "run", "-c", str(config)],
-                         env={**os.environ, "RSSHUB_ACCESS_KEY": KEY}, capture_output=True,
-                         text=True, timeout=120)
+    config = write_config(
+        tmp_path,
+        [{"route": "/news", "category": "c", "source": "s"}],
+        rsshub={"instances": [server.base]},
+        fetch={"retries": 0},
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", "run", "-c", str(config)],
+        env={**os.environ, "RSSHUB_ACCESS_KEY": KEY},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert len(list((tmp_path / "source" / "_posts").rglob("*.md"))) == 1
     assert KEY not in config.read_text("utf-8")
-
-

@@ -25,9 +25,21 @@ def test_serve_previews_and_rebuilds(server, make_config) -> None:
     config = make_config([{"url": url, "category": "c", "source": "s"}])
     pipeline.run(config)
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "serve", "--port", "0", "--json",
-         "-c", str(config.path)], stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "newsstand.cli",
+            "serve",
+            "--port",
+            "0",
+            "--json",
+            "-c",
+            str(config.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         base = json.loads(process.stdout.readline())["url"]
         assert "Item 1" in urllib.request.urlopen(base).read().decode()

@@ -25,9 +25,21 @@ def preview(shared, server, make_config) -> Iterator[str]:
     post = publish_acceptance(shared, server, make_config, clean=True)
     config_path = post.parents[5] / "newsstand.toml"
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "serve", "--port", "0", "--json",
-         "-c", str(config_path)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "newsstand.cli",
+            "serve",
+            "--port",
+            "0",
+            "--json",
+            "-c",
+            str(config_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         yield json.loads(process.stdout.readline())["url"]
     finally:
@@ -44,20 +56,37 @@ def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Pa
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900},
-                                    color_scheme="light")
+            page = browser.new_page(viewport={"width": 1200, "height": 900}, color_scheme="light")
             # Errors of the site itself; the article's images live on hosts this machine
             # cannot reach, and fail as they would for any offline reader.
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-                    and "Failed to load resource" not in m.text else None)
+            page.on(
+                "console",
+                lambda m: (
+                    errors.append(m.text)
+                    if m.type == "error" and "Failed to load resource" not in m.text
+                    else None
+                ),
+            )
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and r.url.startswith(preview) else None)
+            page.on(
+                "response",
+                lambda r: (
+                    errors.append(f"{r.status} {r.url}")
+                    if r.status >= 400 and r.url.startswith(preview)
+                    else None
+                ),
+            )
             page.goto(preview)
             page.screenshot(path=shots / "1-home.png")
 
@@ -70,8 +99,11 @@ def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Pa
             page.wait_for_selector("article.entry")
             assert TITLE in page.locator("article.entry").inner_text()
             assert page.locator(".crumbs").inner_text().split(" › ") == list(PLACE.values())
-            assert page.get_by_role("link", name="阅读原文").get_attribute("href").startswith(
-                "https://finance.sina.com.cn/")
+            assert (
+                page.get_by_role("link", name="阅读原文")
+                .get_attribute("href")
+                .startswith("https://finance.sina.com.cn/")
+            )
             article_url = page.url
             page.screenshot(path=shots / "3-article.png", full_page=True)
 
@@ -100,8 +132,7 @@ def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Pa
             assert background() == dark
             system_dark = browser.new_page(color_scheme="dark")
             system_dark.goto(preview)
-            assert system_dark.evaluate(
-                "getComputedStyle(document.body).backgroundColor") == dark
+            assert system_dark.evaluate("getComputedStyle(document.body).backgroundColor") == dark
         finally:
             browser.close()
     assert not errors, errors  # no CSP violation, no script error

@@ -25,8 +25,14 @@ from newsstand.demo.server import FeedServer, Resource
 
 
 def _items(name: str, count: int) -> list[dict]:
-    return [{"title": f"{name} item {i}", "guid": f"{name}-{i}",
-             "link": f"https://example.com/{name}/{i}"} for i in range(count)]
+    return [
+        {
+            "title": f"{name} item {i}",
+            "guid": f"{name}-{i}",
+            "link": f"https://example.com/{name}/{i}",
+        }
+        for i in range(count)
+    ]
 
 
 class Lines:
@@ -34,16 +40,18 @@ class Lines:
 
     def __init__(self, stream) -> None:
         self.queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [self.queue.put(line) for line in stream],
-                         daemon=True).start()
+        threading.Thread(
+            target=lambda: [self.queue.put(line) for line in stream], daemon=True
+        ).start()
 
     def next(self, timeout: float = 60) -> dict:
         return json.loads(self.queue.get(timeout=timeout))
 
 
 @pytest.mark.slow
-def test_watch_publishes_new_items_and_stops_cleanly_mid_cycle(server: FeedServer,
-                                                               tmp_path: Path) -> None:
+def test_watch_publishes_new_items_and_stops_cleanly_mid_cycle(
+    server: FeedServer, tmp_path: Path
+) -> None:
     news_sizes = {1: 1, 2: 2, 3: 2}  # items /news has on its 1st, 2nd, 3rd fetch; then 3
     slow_fetch = threading.Event()
 
@@ -58,14 +66,32 @@ def test_watch_publishes_new_items_and_stops_cleanly_mid_cycle(server: FeedServe
 
     server.routes["/news"], server.routes["/slow"] = news, slow
     server.routes["/broken"] = Resource(b"oops", "text/plain", status=500)
-    config = write_config(tmp_path, [
-        {"url": server.url("/news"), "category": "c", "source": "news"},
-        {"url": server.url("/slow"), "category": "c", "source": "slow"},
-        {"url": server.url("/broken"), "category": "c", "source": "broken"},
-    ], fetch={"retries": 0, "timeout": 30}, health={"backoff": 0.001})
+    config = write_config(
+        tmp_path,
+        [
+            {"url": server.url("/news"), "category": "c", "source": "news"},
+            {"url": server.url("/slow"), "category": "c", "source": "slow"},
+            {"url": server.url("/broken"), "category": "c", "source": "broken"},
+        ],
+        fetch={"retries": 0, "timeout": 30},
+        health={"backoff": 0.001},
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "watch", "--every", "1s", "--json",
-         "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "newsstand.cli",
+            "watch",
+            "--every",
+            "1s",
+            "--json",
+            "-c",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = Lines(process.stdout)
         cycles = [lines.next() for _ in range(3)]
@@ -105,15 +131,29 @@ def test_watch_publishes_new_items_and_stops_cleanly_mid_cycle(server: FeedServe
 
 
 @pytest.mark.slow
-def test_watch_keeps_going_with_a_config_edit_it_cannot_read(server: FeedServer,
-                                                            tmp_path: Path) -> None:
+def test_watch_keeps_going_with_a_config_edit_it_cannot_read(
+    server: FeedServer, tmp_path: Path
+) -> None:
     server.routes["/a"] = Resource(rss(_items("a", 1)))
-    config = write_config(tmp_path, [{"url": server.url("/a"), "category": "c",
-                                      "source": "a"}])
+    config = write_config(tmp_path, [{"url": server.url("/a"), "category": "c", "source": "a"}])
     good = config.read_text("utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "watch", "--every", "1s", "--cycles", "3",
-         "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "newsstand.cli",
+            "watch",
+            "--every",
+            "1s",
+            "--cycles",
+            "3",
+            "-c",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while server.hits["/a"] < 1 and time.monotonic() < deadline:
@@ -132,16 +172,30 @@ def test_watch_keeps_going_with_a_config_edit_it_cannot_read(server: FeedServer,
 
 
 @pytest.mark.slow
-def test_a_failing_cycle_is_reported_and_the_next_one_comes(server: FeedServer,
-                                                            tmp_path: Path) -> None:
+def test_a_failing_cycle_is_reported_and_the_next_one_comes(
+    server: FeedServer, tmp_path: Path
+) -> None:
     """The store is held by another process during the second cycle: that cycle fails
     with one line, and the third goes on as if nothing happened."""
     server.routes["/a"] = Resource(rss(_items("a", 1)))
-    config = write_config(tmp_path, [{"url": server.url("/a"), "category": "c",
-                                      "source": "a"}])
+    config = write_config(tmp_path, [{"url": server.url("/a"), "category": "c", "source": "a"}])
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "watch", "--every", "3s", "--cycles", "3",
-         "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "newsstand.cli",
+            "watch",
+            "--every",
+            "3s",
+            "--cycles",
+            "3",
+            "-c",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines: queue.Queue[str] = Lines(process.stderr).queue
         first = lines.get(timeout=60)  # the next cycle starts 3 s after this one did
@@ -157,5 +211,3 @@ def test_a_failing_cycle_is_reported_and_the_next_one_comes(server: FeedServer,
     assert second.startswith("cycle 2") and "another newsstand process is using" in second
     assert third.startswith("cycle 3") and "1 fetched (0 failed)" in third
     assert server.hits["/a"] == 2  # cycles 1 and 3
-
-

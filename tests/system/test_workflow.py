@@ -24,14 +24,19 @@ RESTORED = "always() && steps.restore.outcome == 'success'"
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
-                          env=_env()).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=_env()
+    ).stdout.strip()
 
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_TOKEN"}
-    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
-               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", **extra)
+    env.update(
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        **extra,
+    )
     return env
 
 
@@ -46,15 +51,22 @@ def test_the_workflow_passes_actionlint(tmp_path: Path) -> None:
     assert actionlint, "actionlint is installed by the test extra (pip install -e '.[test]')"
     workflow = init_workflow(tmp_path)
     assert (tmp_path / "newsstand.toml").is_file()  # no config there: the starter is written
-    done = subprocess.run([actionlint, "-no-color", str(workflow)], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [actionlint, "-no-color", str(workflow)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 
     custom = init_workflow(tmp_path, "--force", "--install", "newsstand @ git+https://x/y.git")
     job = yaml.safe_load(custom.read_text("utf-8"))["jobs"]["update"]
     assert job["env"]["NEWSSTAND_INSTALL"] == "newsstand @ git+https://x/y.git"
-    again = subprocess.run([sys.executable, "-m", "newsstand.cli", "init", "--github-actions"],
-                           cwd=tmp_path, capture_output=True, text=True, env=_env(), check=False)
+    again = subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", "init", "--github-actions"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
@@ -87,14 +99,18 @@ def feed_setup(feed_url: str) -> tuple[list[dict], dict[str, dict]]:
     feeds that are due ([fetch] interval), this is where the test makes the second run
     fetch again (an interval/floor that has passed by the second run)."""
     feeds = [{"url": feed_url, "category": "新闻", "source": "Loopback"}]
-    sections = {"site": {"url": "https://news.example.org"},
-                "fetch": {"timeout": 10, "retries": 0}}
+    sections = {"site": {"url": "https://news.example.org"}, "fetch": {"timeout": 10, "retries": 0}}
     return feeds, sections
 
 
 def story(n: int) -> dict:
-    return {"title": f"Workflow story {n}", "guid": f"wf-{n}", "link": f"https://example.com/{n}",
-            "date": f"Tue, {n:02d} Jan 2024 08:00:00 GMT", "html": f"<p>Body {n}</p>"}
+    return {
+        "title": f"Workflow story {n}",
+        "guid": f"wf-{n}",
+        "link": f"https://example.com/{n}",
+        "date": f"Tue, {n:02d} Jan 2024 08:00:00 GMT",
+        "html": f"<p>Body {n}</p>",
+    }
 
 
 def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, str]:
@@ -121,9 +137,15 @@ def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, 
             outcomes[name] = "skipped"
             continue
         step_env = {k: v for k, v in step.get("env", {}).items() if "${{" not in v}
-        done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=clone,
-                              env={**env, **step_env},
-                              capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=clone,
+            env={**env, **step_env},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         outcomes[name] = "success" if done.returncode == 0 else "failure"
         outcomes[name + ":output"] = done.stdout + done.stderr
         failed = failed or done.returncode != 0
@@ -142,15 +164,28 @@ def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
         git("init", "--quiet", "-b", "main", str(start))
         workflow_path = init_workflow(start)
         git("add", "-A", cwd=start)
-        git("-c", "user.name=me", "-c", "user.email=me@x", "commit", "--quiet", "-m", "news",
-            cwd=start)
+        git(
+            "-c",
+            "user.name=me",
+            "-c",
+            "user.email=me@x",
+            "commit",
+            "--quiet",
+            "-m",
+            "news",
+            cwd=start,
+        )
         git("push", "--quiet", str(user), "main", cwd=start)
         workflow = yaml.safe_load(workflow_path.read_text("utf-8"))
 
         env = _env(**workflow["jobs"]["update"]["env"])
-        env.update(DEPLOY_REPO=str(user), GITHUB_TOKEN="dummy-secret-for-the-job",
-                   NEWSSTAND_INSTALL=f"newsstand=={__version__}",  # already installed here
-                   PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+        env.update(
+            DEPLOY_REPO=str(user),
+            GITHUB_TOKEN="dummy-secret-for-the-job",
+            NEWSSTAND_INSTALL=f"newsstand=={__version__}",  # already installed here
+            PIP_NO_INDEX="1",
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+        )
         said = []
         for run in (1, 2):
             if run == 2:  # the feed drops its old item and has a new one
@@ -167,17 +202,21 @@ def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
 
     assert git("--git-dir", str(user), "rev-list", "--count", "newsstand-data") == "1"
     assert git("--git-dir", str(user), "rev-list", "--count", "gh-pages") == "2"
-    site = git("--git-dir", str(user), "grep", "-l", "Workflow story", "gh-pages", "--",
-               "posts")
+    site = git("--git-dir", str(user), "grep", "-l", "Workflow story", "gh-pages", "--", "posts")
     assert sum(1 for line in site.splitlines() if line.endswith(".html")) == 2
     index = git("--git-dir", str(user), "show", "gh-pages:index.html")
     assert "Workflow story 1" in index and "Workflow story 2" in index
 
     check = tmp_path / "check"
     git("clone", "--quiet", "-b", "main", str(user), str(check))
-    done = subprocess.run([sys.executable, "-m", "newsstand.cli", "store", "restore", "--repo",
-                           str(user)], cwd=check, env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", "store", "restore", "--repo", str(user)],
+        cwd=check,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(check / ".newsstand" / "newsstand.db") as conn:
         titles = sorted(r[0] for r in conn.execute("SELECT title FROM entries"))

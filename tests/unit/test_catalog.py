@@ -60,7 +60,9 @@ def test_old_tags_spread_over_lines_or_missing_their_end() -> None:
     )
     routes = parse_docs(text, "t.md")
     assert [(r.path, r.channel, r.line) for r in routes] == [
-        ("/site/one/:id?", "频道一", 7), ("/site/two", "频道二", 14), ("/site/three", "频道三", 24),
+        ("/site/one/:id?", "频道一", 7),
+        ("/site/two", "频道二", 14),
+        ("/site/three", "频道三", 24),
     ]
     assert routes[0].parameters == (("id", "编号, 默认为 '5'"),)
     assert {(r.category, r.source) for r in routes} == {("金融", "某站")}
@@ -68,8 +70,7 @@ def test_old_tags_spread_over_lines_or_missing_their_end() -> None:
 
 def test_templates() -> None:
     assert match_template("/xueqiu/user/:id/:type?", "/xueqiu/user/1") == {"id": "1"}
-    assert match_template("/xueqiu/user/:id/:type?", "/xueqiu/user/1/2") == {"id": "1",
-                                                                             "type": "2"}
+    assert match_template("/xueqiu/user/:id/:type?", "/xueqiu/user/1/2") == {"id": "1", "type": "2"}
     assert match_template("/xueqiu/user/:id", "/xueqiu/user") is None
     assert match_template("/a/:rest{.+}?", "/a/b/c") == {"rest": "b/c"}
     assert fill_template("/xueqiu/user/:id/:type?", {"id": "1"}) == "/xueqiu/user/1"

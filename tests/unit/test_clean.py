@@ -14,8 +14,18 @@ BASE = "https://news.example.com/a/b/post.html"
 def assert_safe(html: str) -> None:
     parsed = scan(html)
     for tag, attrs in parsed.tags:
-        assert tag not in {"script", "style", "iframe", "object", "embed", "form", "meta",
-                           "base", "svg", "link"}, tag
+        assert tag not in {
+            "script",
+            "style",
+            "iframe",
+            "object",
+            "embed",
+            "form",
+            "meta",
+            "base",
+            "svg",
+            "link",
+        }, tag
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, name)
             assert name != "style" and name != "srcdoc"
@@ -55,8 +65,24 @@ def test_article_markup_is_kept_and_marked() -> None:
     )
     parsed = scan(clean_html(html, BASE))
     tags = {tag: attrs for tag, attrs in parsed.tags}
-    assert {"figure", "figcaption", "img", "p", "a", "blockquote", "ul", "li", "pre", "code",
-            "table", "tr", "th", "td", "video", "source"} <= set(tags)
+    assert {
+        "figure",
+        "figcaption",
+        "img",
+        "p",
+        "a",
+        "blockquote",
+        "ul",
+        "li",
+        "pre",
+        "code",
+        "table",
+        "tr",
+        "th",
+        "td",
+        "video",
+        "source",
+    } <= set(tags)
     assert tags["img"]["src"] == "https://news.example.com/img/a.jpg"
     assert tags["img"]["referrerpolicy"] == "no-referrer" and tags["img"]["loading"] == "lazy"
     assert tags["a"]["href"] == "https://news.example.com/a/other.html"
@@ -74,8 +100,9 @@ def test_the_seed_keeps_its_text_and_image(shared) -> None:
     import re
 
     xml = (shared / "acceptance" / "sina-finance.xml").read_text("utf-8")
-    html = re.search(r"<description><!\[CDATA\[(.*?)\]\]></description>", xml.split("<item>")[1],
-                     re.S).group(1)
+    html = re.search(
+        r"<description><!\[CDATA\[(.*?)\]\]></description>", xml.split("<item>")[1], re.S
+    ).group(1)
     out = clean_html(html, "https://finance.sina.com.cn/china/")
     assert_safe(out)
     assert "appendQr_wrap{" not in out and "<!--" not in out
@@ -85,14 +112,39 @@ def test_the_seed_keeps_its_text_and_image(shared) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("<>/=\"' abcdefghijklmnopqrstuvwxyz:!-&#;")) ,
-               max_size=200)
-       | st.lists(st.sampled_from([
-           "<script>", "</script>", "<a href=", "javascript:", "<img src=x onerror=",
-           "<svg onload=", "<iframe srcdoc=", "<style>", "<!--", "-->", '"', "'", ">",
-           "<p>", "text", "<math>", "<a href='  jav&#x09;ascript:x'>", "<base href=",
-           "<object data=", "<form>", "data:text/html,", "vbscript:"]), max_size=30).map("".join))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("<>/=\"' abcdefghijklmnopqrstuvwxyz:!-&#;")), max_size=200
+    )
+    | st.lists(
+        st.sampled_from(
+            [
+                "<script>",
+                "</script>",
+                "<a href=",
+                "javascript:",
+                "<img src=x onerror=",
+                "<svg onload=",
+                "<iframe srcdoc=",
+                "<style>",
+                "<!--",
+                "-->",
+                '"',
+                "'",
+                ">",
+                "<p>",
+                "text",
+                "<math>",
+                "<a href='  jav&#x09;ascript:x'>",
+                "<base href=",
+                "<object data=",
+                "<form>",
+                "data:text/html,",
+                "vbscript:",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
 def test_any_html_comes_out_safe(html: str) -> None:
     assert_safe(clean_html(html, BASE))
-
-

@@ -252,11 +252,17 @@ def test_the_starter_config_parses_to_the_sina_feed(here: Path) -> None:
 
 def test_the_starter_config_shows_every_key_and_section() -> None:
     text = starter_config()
-    for section in ("[site]", "[rsshub]", "[store]", "[fetch]", "[output.hexo]",
-                    "[output.site]", "[[feeds]]"):
+    for section in (
+        "[site]",
+        "[rsshub]",
+        "[store]",
+        "[fetch]",
+        "[output.hexo]",
+        "[output.site]",
+        "[[feeds]]",
+    ):
         assert f"\n{section}\n" in text
-    for cls in (SiteConfig, RSSHubConfig, StoreConfig, FetchConfig, HexoConfig,
-                SiteOutputConfig):
+    for cls in (SiteConfig, RSSHubConfig, StoreConfig, FetchConfig, HexoConfig, SiteOutputConfig):
         for name in cls.__dataclass_fields__:
             assert re.search(rf"^# {name} = ", text, re.M), name
     for name in Feed.__dataclass_fields__.keys() - {"key", "route", "url"}:
@@ -268,8 +274,15 @@ def test_uncommented_starter_settings_are_the_defaults(here: Path) -> None:
     """Removing the "# " from a setting in the starter file changes nothing."""
     text = starter_config()
     settings, feeds = text.split("\n[[feeds]]\n", 1)
-    optional = ("access_key", "keep_days", "keep_per_feed", "user_agent", "theme_dir", "repo",
-                "cname")
+    optional = (
+        "access_key",
+        "keep_days",
+        "keep_per_feed",
+        "user_agent",
+        "theme_dir",
+        "repo",
+        "cname",
+    )
     uncommented = re.sub(rf"^# (?!{'|'.join(optional)})(\w+ = )", r"\1", settings, flags=re.M)
     assert uncommented != settings
     assert parse(uncommented + "\n[[feeds]]\n" + feeds, here) == parse(text, here)

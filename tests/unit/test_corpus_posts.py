@@ -38,9 +38,17 @@ def test_every_corpus_item_becomes_a_valid_post(shared: Path, tmp_path: Path) ->
             entry = clean_entry(entry)
             if entry.published is None:  # the store fills in the first-seen time
                 entry = dataclasses.replace(entry, published=FIRST_SEEN)
-            items.append(Item(uid=entry_uid(name, entry.id), feed_key=name, category="语料",
-                              source=record.get("format", "feed"), channel=channel,
-                              entry=entry, revision=1))
+            items.append(
+                Item(
+                    uid=entry_uid(name, entry.id),
+                    feed_key=name,
+                    category="语料",
+                    source=record.get("format", "feed"),
+                    channel=channel,
+                    entry=entry,
+                    revision=1,
+                )
+            )
     assert len(items) > 1500
     result = publisher.publish(items, {}, ())
     assert not result.errors and not result.problems

@@ -14,17 +14,30 @@ def test_deploy_settings_and_their_defaults(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, [], deploy={"repo": "../pages.git"}))
     deploy = config.deploy
     assert deploy.repo == str(tmp_path.parent / "pages.git")  # relative to the config
-    assert (deploy.branch, deploy.store_branch, deploy.force) == ("gh-pages", "newsstand-data",
-                                                                  False)
+    assert (deploy.branch, deploy.store_branch, deploy.force) == (
+        "gh-pages",
+        "newsstand-data",
+        False,
+    )
     assert deploy.token_env == "GITHUB_TOKEN" and deploy.hexo is None
     assert deploy.author == "newsstand <newsstand@localhost>"
     assert deploy.cname is None  # [site] url is localhost
-    for url, cname in (("https://news.example.org/x", "news.example.org"),
-                       ("https://me.github.io/news", None), ("http://127.0.0.1:8000", None),
-                       ("http://[::1]:8000", None), ("http://localhost:4000", None)):
+    for url, cname in (
+        ("https://news.example.org/x", "news.example.org"),
+        ("https://me.github.io/news", None),
+        ("http://127.0.0.1:8000", None),
+        ("http://[::1]:8000", None),
+        ("http://localhost:4000", None),
+    ):
         assert derived_cname(url) == cname, url
-    url_repo = load_config(write_config(tmp_path, [], deploy={
-        "repo": "git@github.com:me/news.git", "cname": ""}, site={"url": "https://a.org"}))
+    url_repo = load_config(
+        write_config(
+            tmp_path,
+            [],
+            deploy={"repo": "git@github.com:me/news.git", "cname": ""},
+            site={"url": "https://a.org"},
+        )
+    )
     assert url_repo.deploy.repo == "git@github.com:me/news.git" and url_repo.deploy.cname is None
     hexo = load_config(write_config(tmp_path, [], deploy__hexo={"branch": "master"}))
     assert hexo.deploy.hexo is not None

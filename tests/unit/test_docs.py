@@ -37,8 +37,9 @@ def first_cells(text: str) -> list[tuple[str, str]]:
     return rows
 
 
-def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
-                                                                          click.Command]]:
+def commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
     found = []
     for name, command in sorted(group.commands.items()):
         found.append(((*prefix, name), command))
@@ -71,17 +72,18 @@ def test_the_commands_are_found() -> None:
     assert {("run",), ("feeds", "add"), ("store", "restore"), ("routes", "sync")} <= names
 
 
-@pytest.mark.parametrize(("path", "command"), ALL_COMMANDS,
-                         ids=[" ".join(path) for path, _ in ALL_COMMANDS])
-def test_every_command_has_help_and_a_row(path: tuple[str, ...],
-                                          command: click.Command) -> None:
+@pytest.mark.parametrize(
+    ("path", "command"), ALL_COMMANDS, ids=[" ".join(path) for path, _ in ALL_COMMANDS]
+)
+def test_every_command_has_help_and_a_row(path: tuple[str, ...], command: click.Command) -> None:
     assert (command.help or "").strip(), f"`newsstand {' '.join(path)}` has no help text"
     rows = documented_commands()
     if isinstance(command, click.Group):  # a group is documented by its commands' rows
-        assert any(row[:len(path)] == path for row in rows), path
+        assert any(row[: len(path)] == path for row in rows), path
     else:
-        assert path in rows, (f"README.md's command table has no row for"
-                              f" `newsstand {' '.join(path)}`")
+        assert path in rows, (
+            f"README.md's command table has no row for `newsstand {' '.join(path)}`"
+        )
 
 
 def documented_keys() -> set[tuple[tuple[str, ...], str]]:
@@ -93,7 +95,7 @@ def documented_keys() -> set[tuple[tuple[str, ...], str]]:
         table = re.match(r"`\[([a-z_.]+)\] ", cell)
         if table:
             where = tuple(table.group(1).split("."))
-            cell = "`" + cell[table.end():]
+            cell = "`" + cell[table.end() :]
         elif "[[feeds]]" in before:
             where = ("feeds",)
         else:
@@ -110,8 +112,10 @@ def test_the_keys_are_found() -> None:
     assert len(ALL_KEYS) > 50
 
 
-@pytest.mark.parametrize(("where", "key"), ALL_KEYS,
-                         ids=[".".join(where) + "." + key for where, key in ALL_KEYS])
+@pytest.mark.parametrize(
+    ("where", "key"), ALL_KEYS, ids=[".".join(where) + "." + key for where, key in ALL_KEYS]
+)
 def test_every_config_key_has_a_row(where: tuple[str, ...], key: str) -> None:
     assert (where, key) in documented_keys(), (
-        f"README.md's configuration tables have no row for [{'.'.join(where)}] {key}")
+        f"README.md's configuration tables have no row for [{'.'.join(where)}] {key}"
+    )

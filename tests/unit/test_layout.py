@@ -64,18 +64,22 @@ def test_the_ground_floor_stands_on_nothing_above_it() -> None:
 
 
 def test_no_module_is_over_500_lines() -> None:
-    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
-            if (n := len(p.read_text("utf-8").splitlines())) > 500}
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text("utf-8").splitlines())) > 500
+    }
     assert not long
 
 
 def test_help_and_version_import_no_pipeline() -> None:
-    probe = ("import sys, runpy; sys.argv = ['newsstand', '--help']\n"
-             "try:\n    runpy.run_module('newsstand', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             "heavy = [m for m in ('aiohttp', 'lxml', 'jinja2', 'newsstand.pipeline',"
-             " 'newsstand.fetch', 'rich') if m in sys.modules]\n"
-             "print('loaded:', ','.join(heavy))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True)
+    probe = (
+        "import sys, runpy; sys.argv = ['newsstand', '--help']\n"
+        "try:\n    runpy.run_module('newsstand', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('aiohttp', 'lxml', 'jinja2', 'newsstand.pipeline',"
+        " 'newsstand.fetch', 'rich') if m in sys.modules]\n"
+        "print('loaded:', ','.join(heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "loaded:", done.stdout

@@ -19,19 +19,61 @@ from newsstand.store import entry_uid
 
 WHEN = datetime(2021, 4, 1, 0, 12, 7, tzinfo=UTC)
 HOSTILE_TITLES = [
-    "../../x", "a/b", "CON", "con.txt", "中" * 300, "'quoted' \"double\"", "key: value",
-    "line\nbreak", "{{ x }}", "{% raw %}", "..", ".hidden", "_draft", "trailing. ",
-    "---", "&anchor", "*alias", "!!python/object:os.system", "@at", "%pct", "| pipe",
-    "> fold", "nul\x00byte", "tab\there", "a\\b", "what?*<>|", "",
+    "../../x",
+    "a/b",
+    "CON",
+    "con.txt",
+    "中" * 300,
+    "'quoted' \"double\"",
+    "key: value",
+    "line\nbreak",
+    "{{ x }}",
+    "{% raw %}",
+    "..",
+    ".hidden",
+    "_draft",
+    "trailing. ",
+    "---",
+    "&anchor",
+    "*alias",
+    "!!python/object:os.system",
+    "@at",
+    "%pct",
+    "| pipe",
+    "> fold",
+    "nul\x00byte",
+    "tab\there",
+    "a\\b",
+    "what?*<>|",
+    "",
 ]
 
 
-def item(title: str, uid: str, *, category: str = "金融", content: str = "<p>body</p>",
-         revision: int = 1, thumbnail: str | None = "https://img.example/a.png") -> Item:
+def item(
+    title: str,
+    uid: str,
+    *,
+    category: str = "金融",
+    content: str = "<p>body</p>",
+    revision: int = 1,
+    thumbnail: str | None = "https://img.example/a.png",
+) -> Item:
     return Item(
-        uid=uid, feed_key="/k", category=category, source="新浪财经", channel="新浪财经－国內",
-        entry=Entry(id=uid, link="https://example.com/" + uid, title=title, author=None,
-                    published=WHEN, updated=None, content=content, thumbnail=thumbnail),
+        uid=uid,
+        feed_key="/k",
+        category=category,
+        source="新浪财经",
+        channel="新浪财经－国內",
+        entry=Entry(
+            id=uid,
+            link="https://example.com/" + uid,
+            title=title,
+            author=None,
+            published=WHEN,
+            updated=None,
+            content=content,
+            thumbnail=thumbnail,
+        ),
         revision=revision,
     )
 
@@ -56,8 +98,11 @@ def test_hostile_titles_give_safe_distinct_stable_files(tmp_path: Path) -> None:
     for out, it in zip(result.outputs, items, strict=True):
         file = (tmp_path / out.path).resolve()
         assert tmp_path.resolve() in file.parents
-        assert file.parent.relative_to(tmp_path.resolve()).parts == ("金融", "新浪财经",
-                                                                       "新浪财经－国內")
+        assert file.parent.relative_to(tmp_path.resolve()).parts == (
+            "金融",
+            "新浪财经",
+            "新浪财经－国內",
+        )
         name = file.name
         assert len(name.encode()) <= 200 and not name.startswith((".", "_"))
         assert not any(c in name for c in '/\\:*?"<>|\x00\n')
@@ -110,8 +155,9 @@ def test_moved_item_and_removed_item(tmp_path: Path) -> None:
     previous = {o.uid: o for o in first.outputs}
     foreign = tmp_path / "金融" / "mine.md"
     foreign.write_text("my own post")
-    second = publish(tmp_path, [item("a", "1" * 16, category="科技", revision=2)], previous,
-                     gone=["2" * 16])
+    second = publish(
+        tmp_path, [item("a", "1" * 16, category="科技", revision=2)], previous, gone=["2" * 16]
+    )
     assert second.outputs[0].path.startswith("科技/")
     assert second.removed == 1 and second.forgotten == ["2" * 16]
     assert not (tmp_path / first.outputs[0].path).exists()
@@ -139,8 +185,15 @@ def test_edited_post_is_not_removed(tmp_path: Path) -> None:
 def test_front_matter_keys_and_dates() -> None:
     post = render_post(item("标题", "1" * 16), tz=ZoneInfo("Asia/Shanghai"), date_style="iso")
     data = front_matter(post.text)
-    assert list(data)[:7] == ["title", "categories", "headimg", "author", "comments", "date",
-                              "thumbnail"]
+    assert list(data)[:7] == [
+        "title",
+        "categories",
+        "headimg",
+        "author",
+        "comments",
+        "date",
+        "thumbnail",
+    ]
     assert data["author"] == "新浪财经" and data["comments"] is False
     assert data["date"] == "2021-04-01T08:12:07+08:00"
     assert data["link"] == "https://example.com/" + "1" * 16
@@ -149,15 +202,19 @@ def test_front_matter_keys_and_dates() -> None:
 
 
 def test_no_image_no_image_keys() -> None:
-    data = front_matter(render_post(item("t", "1" * 16, thumbnail=None), tz=ZoneInfo("UTC"),
-                                    date_style="iso").text)
+    data = front_matter(
+        render_post(item("t", "1" * 16, thumbnail=None), tz=ZoneInfo("UTC"), date_style="iso").text
+    )
     assert "headimg" not in data and "thumbnail" not in data
 
 
 @pytest.mark.parametrize("title", ["", "   "])
 def test_untitled_items_get_words_of_their_text(title: str) -> None:
-    post = render_post(item(title, "1" * 16, content="<p>First words of the text</p>"),
-                       tz=ZoneInfo("UTC"), date_style="iso")
+    post = render_post(
+        item(title, "1" * 16, content="<p>First words of the text</p>"),
+        tz=ZoneInfo("UTC"),
+        date_style="iso",
+    )
     assert front_matter(post.text)["title"] == "First words of the text"
 
 
@@ -172,10 +229,11 @@ def test_body_is_one_html_block_with_braces_escaped() -> None:
 @settings(max_examples=200, deadline=None)
 @given(title=st.text(), category=st.text())
 def test_any_title_and_category_stay_inside_and_read_back(title: str, category: str) -> None:
-    post = render_post(item(title, "1" * 16, category=category), tz=ZoneInfo("UTC"),
-                       date_style="iso")
+    post = render_post(
+        item(title, "1" * 16, category=category), tz=ZoneInfo("UTC"), date_style="iso"
+    )
     root = Path("/out")
-    target = (root / post.path)
+    target = root / post.path
     assert os.path.normpath(target).startswith("/out/")
     assert len(Path(post.path).parts) == 4
     assert all(len(part.encode()) <= 200 for part in Path(post.path).parts)

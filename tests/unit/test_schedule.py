@@ -12,11 +12,21 @@ from newsstand.parse import parse
 
 def test_durations_and_hints_are_read() -> None:
     assert [parse_duration(v) for v in (30, 1.5, "90s", "30m", "2h", "1d", "45")] == [
-        1800, 90, 90, 1800, 7200, 86400, 2700]
+        1800,
+        90,
+        90,
+        1800,
+        7200,
+        86400,
+        2700,
+    ]
     here = Path("/tmp/newsstand.toml")
-    config = parse_config('[fetch]\ninterval = "2h"\nmin_interval = 0\n[[feeds]]\n'
-                          'url = "https://e.com/f"\ncategory = "c"\nsource = "s"\n'
-                          'interval = "15m"\n', here)
+    config = parse_config(
+        '[fetch]\ninterval = "2h"\nmin_interval = 0\n[[feeds]]\n'
+        'url = "https://e.com/f"\ncategory = "c"\nsource = "s"\n'
+        'interval = "15m"\n',
+        here,
+    )
     assert config.fetch.interval == 7200 and config.fetch.min_interval == 0
     assert config.feeds[0].interval == 900
     doc = rss(titled_items("a", 1))

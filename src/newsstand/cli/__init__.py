@@ -28,7 +28,20 @@ def main() -> None:
     """
 
 
-for command in (init.init, jobs.fetch, jobs.publish, jobs.run, jobs.watch, jobs.build,
-                jobs.serve, jobs.demo, status.status, deploy.deploy, deploy.store,
-                sources.routes, sources.feeds, sources.migrate_rsshub_page):
+for command in (
+    init.init,
+    jobs.fetch,
+    jobs.publish,
+    jobs.run,
+    jobs.watch,
+    jobs.build,
+    jobs.serve,
+    jobs.demo,
+    status.status,
+    deploy.deploy,
+    deploy.store,
+    sources.routes,
+    sources.feeds,
+    sources.migrate_rsshub_page,
+):
     main.add_command(command)

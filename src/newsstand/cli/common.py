@@ -33,14 +33,24 @@ def fail(message: str, code: int) -> NoReturn:
 def common(command: Callable[..., Any]) -> Callable[..., Any]:
     """--config, --verbose and --json, accepted after the command name."""
 
-    @click.option("-c", "--config", "config_path", type=click.Path(path_type=Path),
-                  help=f"Config file (default: ./{CONFIG_NAME}).")
+    @click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        help=f"Config file (default: ./{CONFIG_NAME}).",
+    )
     @click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
-    @click.option("--json", "as_json", is_flag=True,
-                  help="Print a machine-readable summary on stdout instead of tables.")
+    @click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print a machine-readable summary on stdout instead of tables.",
+    )
     @functools.wraps(command)
-    def wrapper(*args: Any, config_path: Path | None, verbose: bool, as_json: bool,
-                **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any, config_path: Path | None, verbose: bool, as_json: bool, **kwargs: Any
+    ) -> Any:
         # stderr gets log records only with --verbose (the CLI prints what a user needs);
         # the run log beside the store gets them always (see output.run_log).
         stderr = logging.StreamHandler(sys.stderr)

@@ -33,17 +33,20 @@ def deploy_call(config: Config, call: Callable[[], T]) -> T:
 
 
 def repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--repo", help="Push to this git URL or path instead of [deploy] repo."
-                        )(command)
+    return click.option("--repo", help="Push to this git URL or path instead of [deploy] repo.")(
+        command
+    )
 
 
 @click.command()
 @repo_option
-@click.option("--branch", callback=lambda ctx, param, value: checked(branch_name, value),
-              help="Push the site to this branch instead of [deploy] branch.")
+@click.option(
+    "--branch",
+    callback=lambda ctx, param, value: checked(branch_name, value),
+    help="Push the site to this branch instead of [deploy] branch.",
+)
 @common
-def deploy(config_path: Path | None, as_json: bool, repo: str | None,
-           branch: str | None) -> None:
+def deploy(config_path: Path | None, as_json: bool, repo: str | None, branch: str | None) -> None:
     """Push the built site (and, with [deploy.hexo], the Hexo posts) to a git branch.
 
     Commits only when something changed; never force-pushes unless [deploy] force = true.
@@ -88,8 +91,7 @@ def store_save(config_path: Path | None, as_json: bool, repo: str | None) -> Non
 @repo_option
 @click.option("--force", is_flag=True, help="Replace the store file that is already here.")
 @common
-def store_restore(config_path: Path | None, as_json: bool, repo: str | None,
-                  force: bool) -> None:
+def store_restore(config_path: Path | None, as_json: bool, repo: str | None, force: bool) -> None:
     """Bring back the store saved on [deploy] store_branch (none saved yet: start fresh)."""
     from ..deploy import store as storesync
     from ..deploy.git import resolve_repo

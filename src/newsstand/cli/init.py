@@ -14,20 +14,41 @@ from .common import Exit, common, fail
 
 @click.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
-@click.option("--github-actions", "github_actions", is_flag=True,
-              help="Write .github/workflows/newsstand.yml beside the config instead: fetch,"
-                   " deploy and keep the store on a schedule (the config is written too if"
-                   " there is none).")
-@click.option("--install", "install_spec", metavar="SPEC",
-              help="What that workflow pip-installs (default: this newsstand version).")
-@click.option("--systemd", is_flag=True,
-              help="Write systemd user units (a service + timer every 10 minutes, and a"
-                   " `watch` service) into a systemd/ folder beside the config.")
-@click.option("--cron", is_flag=True, help="Print a crontab line running the job every 10"
-                                           " minutes (silent unless it fails).")
+@click.option(
+    "--github-actions",
+    "github_actions",
+    is_flag=True,
+    help="Write .github/workflows/newsstand.yml beside the config instead: fetch,"
+    " deploy and keep the store on a schedule (the config is written too if"
+    " there is none).",
+)
+@click.option(
+    "--install",
+    "install_spec",
+    metavar="SPEC",
+    help="What that workflow pip-installs (default: this newsstand version).",
+)
+@click.option(
+    "--systemd",
+    is_flag=True,
+    help="Write systemd user units (a service + timer every 10 minutes, and a"
+    " `watch` service) into a systemd/ folder beside the config.",
+)
+@click.option(
+    "--cron",
+    is_flag=True,
+    help="Print a crontab line running the job every 10 minutes (silent unless it fails).",
+)
 @common
-def init(config_path: Path | None, as_json: bool, force: bool, github_actions: bool,
-         install_spec: str | None, systemd: bool, cron: bool) -> None:
+def init(
+    config_path: Path | None,
+    as_json: bool,
+    force: bool,
+    github_actions: bool,
+    install_spec: str | None,
+    systemd: bool,
+    cron: bool,
+) -> None:
     """Write a commented starter newsstand.toml (or a schedule that runs it)."""
     path = config_path or Path.cwd() / CONFIG_NAME
     if github_actions + systemd + cron > 1:
@@ -71,16 +92,22 @@ def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
     if kind == "cron":
         line = services.cron_line(config, deploy=deploy)
         if as_json:
-            click.echo(json.dumps({"cron": line, "written": [str(path)] if wrote_config else []},
-                                  ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"cron": line, "written": [str(path)] if wrote_config else []},
+                    ensure_ascii=False,
+                )
+            )
             return
         click.echo(line)
-        click.echo("Add this line with `crontab -e` (set MAILTO there to choose where its"
-                   " failures are mailed).", err=True)
+        click.echo(
+            "Add this line with `crontab -e` (set MAILTO there to choose where its"
+            " failures are mailed).",
+            err=True,
+        )
         return
     try:
-        units = services.write_systemd(config.root / "systemd", config, deploy=deploy,
-                                       force=force)
+        units = services.write_systemd(config.root / "systemd", config, deploy=deploy, force=force)
     except ScaffoldExists as exc:
         fail(str(exc), Exit.USAGE)
     written = ([str(path)] if wrote_config else []) + [str(u) for u in units]
@@ -89,11 +116,13 @@ def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
         return
     click.echo(f"Wrote {', '.join(written)}.")
     folder = units[0].parent
-    click.echo("Install them as user units (the timer, or the watch service instead):\n"
-               f"  mkdir -p ~/.config/systemd/user && cp {folder}/* ~/.config/systemd/user/\n"
-               "  systemctl --user daemon-reload && systemctl --user enable --now"
-               " newsstand.timer\n"
-               "  loginctl enable-linger \"$USER\"   # keep it running when you log out")
+    click.echo(
+        "Install them as user units (the timer, or the watch service instead):\n"
+        f"  mkdir -p ~/.config/systemd/user && cp {folder}/* ~/.config/systemd/user/\n"
+        "  systemctl --user daemon-reload && systemctl --user enable --now"
+        " newsstand.timer\n"
+        '  loginctl enable-linger "$USER"   # keep it running when you log out'
+    )
 
 
 def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | None) -> None:
@@ -109,5 +138,7 @@ def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | 
         click.echo(json.dumps({"written": written}))
         return
     click.echo(f"Wrote {', '.join(written)}.")
-    click.echo("Commit them and push; then in Settings > Pages deploy from the branch gh-pages."
-               " See the README's \"Keep it live: GitHub Actions\".")
+    click.echo(
+        "Commit them and push; then in Settings > Pages deploy from the branch gh-pages."
+        ' See the README\'s "Keep it live: GitHub Actions".'
+    )

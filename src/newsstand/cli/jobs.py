@@ -18,8 +18,12 @@ from .common import Exit, checked, common, fail, load, log
 if TYPE_CHECKING:
     from ..report import RunSummary
 
-_ALL = click.option("--all", "everything", is_flag=True,
-                    help="Fetch every enabled feed, due or not (resting and gone ones too).")
+_ALL = click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Fetch every enabled feed, due or not (resting and gone ones too).",
+)
 
 
 @click.command()
@@ -37,8 +41,12 @@ def publish(config_path: Path | None, as_json: bool) -> None:
     _execute(load(config_path), as_json, do_fetch=False, do_publish=True)
 
 
-_DEPLOY = click.option("--deploy", "then_deploy", is_flag=True,
-                       help="Then push the site as `newsstand deploy` does ([deploy] settings).")
+_DEPLOY = click.option(
+    "--deploy",
+    "then_deploy",
+    is_flag=True,
+    help="Then push the site as `newsstand deploy` does ([deploy] settings).",
+)
 
 
 @click.command()
@@ -53,8 +61,14 @@ def run(config_path: Path | None, as_json: bool, everything: bool, then_deploy: 
     or a CI schedule as often as you like.
     """
     config = load(config_path)
-    summary = _execute(config, as_json, do_fetch=True, do_publish=True, everything=everything,
-                       exit_after=not then_deploy)
+    summary = _execute(
+        config,
+        as_json,
+        do_fetch=True,
+        do_publish=True,
+        everything=everything,
+        exit_after=not then_deploy,
+    )
     if then_deploy:
         _deploy_after_run(config, summary, as_json)
 
@@ -69,14 +83,23 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 @click.command()
-@click.option("--every", callback=_duration, metavar="DURATION",
-              help="Start a cycle this often (30m, 2h, 90s; a number is minutes). Default:"
-                   " when the next feed falls due.")
+@click.option(
+    "--every",
+    callback=_duration,
+    metavar="DURATION",
+    help="Start a cycle this often (30m, 2h, 90s; a number is minutes). Default:"
+    " when the next feed falls due.",
+)
 @click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many cycles.")
 @_DEPLOY
 @common
-def watch(config_path: Path | None, as_json: bool, every: float | None,
-          cycles: int | None, then_deploy: bool) -> None:
+def watch(
+    config_path: Path | None,
+    as_json: bool,
+    every: float | None,
+    cycles: int | None,
+    then_deploy: bool,
+) -> None:
     """Keep the site fresh: run the job over the due feeds in cycles, until stopped.
 
     Each cycle re-reads the config, fetches the feeds that are due, publishes when something
@@ -90,15 +113,20 @@ def watch(config_path: Path | None, as_json: bool, every: float | None,
     config = load_config(path)
     with output.run_log(config), output.signals() as stop:
         try:
-            count = watching.watch(lambda: load_config(path), stop=stop, every=every,
-                                   cycles=cycles, on_cycle=functools.partial(output.print_cycle,
-                                                                             as_json=as_json),
-                                   after=_deploy_after_cycle if then_deploy else None)
+            count = watching.watch(
+                lambda: load_config(path),
+                stop=stop,
+                every=every,
+                cycles=cycles,
+                on_cycle=functools.partial(output.print_cycle, as_json=as_json),
+                after=_deploy_after_cycle if then_deploy else None,
+            )
         except Interrupted:
             name = output.stopped_by(stop)
             log.warning("watch stopped by %s during a cycle", name)
-            click.echo(f"stopped by {name} during a cycle: the writes in progress were"
-                       " finished", err=True)
+            click.echo(
+                f"stopped by {name} during a cycle: the writes in progress were finished", err=True
+            )
             sys.exit(Exit.OK)
     if stop.is_set():
         name = output.stopped_by(stop)
@@ -126,8 +154,14 @@ def build(config_path: Path | None, as_json: bool, force: bool) -> None:
 
 
 @click.command()
-@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
 @click.option("--no-rebuild", is_flag=True, help="Serve as is; do not rebuild on changes.")
 @common
 def serve(config_path: Path | None, as_json: bool, port: int, no_rebuild: bool) -> None:
@@ -179,29 +213,50 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
         posts = config.hexo.dir
         count = sum(1 for _ in posts.rglob("*.md")) if posts.exists() else 0
         click.echo(f"\nDone. {count} Hexo posts are in {posts}")
-        click.echo(f"The site is in {config.site_output.dir}; preview it with"
-                   f" `newsstand serve -c {path}`")
-        click.echo(f"Config and store: {path.parent}. Run `newsstand demo {directory}` again to"
-                   " refetch (nothing changes), or `newsstand init` to start your own.")
+        click.echo(
+            f"The site is in {config.site_output.dir}; preview it with `newsstand serve -c {path}`"
+        )
+        click.echo(
+            f"Config and store: {path.parent}. Run `newsstand demo {directory}` again to"
+            " refetch (nothing changes), or `newsstand init` to start your own."
+        )
     sys.exit(Exit.OK if summary.complete else Exit.FAILED)
 
 
-def _execute(config: Config, as_json: bool, *, do_fetch: bool, do_publish: bool,
-             exit_after: bool = True, everything: bool = False) -> RunSummary:
+def _execute(
+    config: Config,
+    as_json: bool,
+    *,
+    do_fetch: bool,
+    do_publish: bool,
+    exit_after: bool = True,
+    everything: bool = False,
+) -> RunSummary:
     if do_fetch and not config.feeds:
         click.echo(f"warning: {config.path} has no [[feeds]]; nothing to fetch", err=True)
     from .. import pipeline
 
-    with (output.run_log(config), output.Progress(enabled=not as_json) as progress,
-          output.signals() as stop):
+    with (
+        output.run_log(config),
+        output.Progress(enabled=not as_json) as progress,
+        output.signals() as stop,
+    ):
         try:
-            summary = pipeline.run(config, do_fetch=do_fetch, do_publish=do_publish,
-                                   progress=progress, stop=stop, everything=everything)
+            summary = pipeline.run(
+                config,
+                do_fetch=do_fetch,
+                do_publish=do_publish,
+                progress=progress,
+                stop=stop,
+                everything=everything,
+            )
         except Interrupted as exc:
             name = output.stopped_by(stop)
             log.warning("%s: %s", name, exc)
-            fail(f"stopped by {name}: the writes in progress were finished; run again to"
-                  " go on", 128 + stop.signum)
+            fail(
+                f"stopped by {name}: the writes in progress were finished; run again to go on",
+                128 + stop.signum,
+            )
     if as_json:
         output.echo_json(summary.to_json())
     else:

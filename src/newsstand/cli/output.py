@@ -106,9 +106,12 @@ class Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self._bar = Progress(
-                TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.description:>8}"),
+                BarColumn(),
+                MofNCompleteColumn(),
                 TextColumn("{task.fields[line]}", style="dim"),
-                console=Console(stderr=True), transient=True,
+                console=Console(stderr=True),
+                transient=True,
             )
             self._bar.start()
         return self.update
@@ -152,24 +155,41 @@ def echo_json(data: object) -> None:
 def site_line(result: SiteResult) -> str:
     if result.skipped:
         return f"site     unchanged, {result.pages} pages in {result.dir}"
-    return (f"site     {result.pages} pages in {result.dir}: {result.rendered} rendered,"
-            f" {result.removed} removed, {result.indexed} search bundles indexed")
+    return (
+        f"site     {result.pages} pages in {result.dir}: {result.rendered} rendered,"
+        f" {result.removed} removed, {result.indexed} search bundles indexed"
+    )
 
 
 def print_summary(summary: RunSummary) -> None:
     data = summary.to_json()
     feeds, entries, posts = data["feeds"], data["entries"], data["posts"]
     rows = [
-        ("feeds", f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"
-                  + (f", {len(feeds['skipped'])} skipped" if feeds["skipped"] else "")
-                  + (f", {feeds['not_due']} not due yet (the next at"
-                     f" {when(feeds['next_due'])} UTC; --all fetches them)"
-                     if feeds["not_due"] else "")),
-        ("entries", f"{entries['new']} new, {entries['updated']} updated"
-                    + (f", {entries['removed_by_retention']} removed by retention"
-                       if entries["removed_by_retention"] else "")),
-        ("posts", f"{posts['written']} written, {posts['unchanged']} unchanged,"
-                  f" {posts['removed']} removed"),
+        (
+            "feeds",
+            f"{feeds['total']} total, {feeds['ok']} ok, {feeds['failed']} failed"
+            + (f", {len(feeds['skipped'])} skipped" if feeds["skipped"] else "")
+            + (
+                f", {feeds['not_due']} not due yet (the next at"
+                f" {when(feeds['next_due'])} UTC; --all fetches them)"
+                if feeds["not_due"]
+                else ""
+            ),
+        ),
+        (
+            "entries",
+            f"{entries['new']} new, {entries['updated']} updated"
+            + (
+                f", {entries['removed_by_retention']} removed by retention"
+                if entries["removed_by_retention"]
+                else ""
+            ),
+        ),
+        (
+            "posts",
+            f"{posts['written']} written, {posts['unchanged']} unchanged,"
+            f" {posts['removed']} removed",
+        ),
         ("time", f"{summary.elapsed:.2f} s"),
     ]
     if summary.site:
@@ -215,10 +235,12 @@ def print_cycle(cycle: Cycle, *, as_json: bool) -> None:
         data = summary.to_json()
         feeds, entries = data["feeds"], data["entries"]
         skipped = len(feeds["skipped"])
-        parts.append(f"{feeds['total'] - skipped} fetched ({feeds['failed']} failed),"
-                     f" {feeds['not_due']} not due"
-                     + (f", {skipped} skipped (resting or gone)" if skipped else "")
-                     + f"; {entries['new']} new, {entries['updated']} updated")
+        parts.append(
+            f"{feeds['total'] - skipped} fetched ({feeds['failed']} failed),"
+            f" {feeds['not_due']} not due"
+            + (f", {skipped} skipped (resting or gone)" if skipped else "")
+            + f"; {entries['new']} new, {entries['updated']} updated"
+        )
         if summary.published is None:
             parts.append("nothing to publish")
         else:
@@ -234,11 +256,18 @@ def print_cycle(cycle: Cycle, *, as_json: bool) -> None:
     if not as_json:
         click.echo(line, err=True)
         return
-    click.echo(json.dumps({
-        "cycle": cycle.number, "started": cycle.started.isoformat(timespec="seconds"),
-        "error": cycle.error, "summary": summary.to_json() if summary else None,
-        "next_at": cycle.next_at.isoformat(timespec="seconds") if cycle.next_at else None,
-    }, ensure_ascii=False))
+    click.echo(
+        json.dumps(
+            {
+                "cycle": cycle.number,
+                "started": cycle.started.isoformat(timespec="seconds"),
+                "error": cycle.error,
+                "summary": summary.to_json() if summary else None,
+                "next_at": cycle.next_at.isoformat(timespec="seconds") if cycle.next_at else None,
+            },
+            ensure_ascii=False,
+        )
+    )
     sys.stdout.flush()
 
 
@@ -253,19 +282,39 @@ def minutes(value: float | None) -> str:
 
 
 def print_health(report: HealthReport) -> None:
-    columns = ("feed", "state", "fails", "HTTP", "last success", "every", "next fetch",
-               "entries", "last error")
+    columns = (
+        "feed",
+        "state",
+        "fails",
+        "HTTP",
+        "last success",
+        "every",
+        "next fetch",
+        "entries",
+        "last error",
+    )
     rows = [
-        (f.feed, f.state, str(f.failures or ""), str(f.http_status or "-"),
-         when(f.last_success), minutes(f.interval_minutes),
-         when(f.next_fetch) if f.next_fetch
-         else "-" if f.state in ("gone", "disabled") else "next run",
-         str(f.entries),
-         (f.last_error or "") + (f" (moved to {f.moved_to})" if f.moved_to else ""))
+        (
+            f.feed,
+            f.state,
+            str(f.failures or ""),
+            str(f.http_status or "-"),
+            when(f.last_success),
+            minutes(f.interval_minutes),
+            when(f.next_fetch)
+            if f.next_fetch
+            else "-"
+            if f.state in ("gone", "disabled")
+            else "next run",
+            str(f.entries),
+            (f.last_error or "") + (f" (moved to {f.moved_to})" if f.moved_to else ""),
+        )
         for f in report.feeds
     ]
-    verdict = (f"{report.failing} of {report.checked} feeds failing"
-               f" ({report.share:.0%}; alert at {report.alert_share:.0%})")
+    verdict = (
+        f"{report.failing} of {report.checked} feeds failing"
+        f" ({report.share:.0%}; alert at {report.alert_share:.0%})"
+    )
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table

@@ -16,10 +16,18 @@ from .common import Exit, common, fail, load
 
 
 def route_json(route: Route) -> dict[str, Any]:
-    return {"path": route.path, "example": route.example, "category": route.category,
-            "category_id": route.category_id, "source": route.source, "channel": route.channel,
-            "parameters": dict(route.parameters), "origin": route.origin, "line": route.line,
-            "format": route.format}
+    return {
+        "path": route.path,
+        "example": route.example,
+        "category": route.category,
+        "category_id": route.category_id,
+        "source": route.source,
+        "channel": route.channel,
+        "parameters": dict(route.parameters),
+        "origin": route.origin,
+        "line": route.line,
+        "format": route.format,
+    }
 
 
 def pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -39,14 +47,23 @@ def routes() -> None:
 
 
 @routes.command("sync")
-@click.option("--docs", "docs", type=click.Path(path_type=Path),
-              help="Read RSSHub's documentation markdown (a folder or a file).")
-@click.option("--instance", "instances", multiple=True,
-              help="Ask this RSSHub instance's /api/namespace (repeatable; default: the"
-                   " [rsshub] instances, in order).")
+@click.option(
+    "--docs",
+    "docs",
+    type=click.Path(path_type=Path),
+    help="Read RSSHub's documentation markdown (a folder or a file).",
+)
+@click.option(
+    "--instance",
+    "instances",
+    multiple=True,
+    help="Ask this RSSHub instance's /api/namespace (repeatable; default: the"
+    " [rsshub] instances, in order).",
+)
 @common
-def routes_sync(config_path: Path | None, as_json: bool, docs: Path | None,
-                instances: tuple[str, ...]) -> None:
+def routes_sync(
+    config_path: Path | None, as_json: bool, docs: Path | None, instances: tuple[str, ...]
+) -> None:
     """Refresh the route catalog from RSSHub's docs or from a running instance."""
     from ..sources.catalog import CatalogError
     from ..sources.routes import sync_docs, sync_instance
@@ -64,15 +81,19 @@ def routes_sync(config_path: Path | None, as_json: bool, docs: Path | None,
             else:
                 bad = [i for i in instances if not i.lower().startswith(("http://", "https://"))]
                 if bad:
-                    fail(f"--instance {bad[0]!r}: expected an http:// or https:// URL",
-                          Exit.USAGE)
+                    fail(f"--instance {bad[0]!r}: expected an http:// or https:// URL", Exit.USAGE)
                 chosen = tuple(i.rstrip("/") for i in instances) or config.rsshub.instances
                 synced = sync_instance(store, chosen, config.fetch)
     except CatalogError as exc:
         fail(str(exc), Exit.FAILED)
     if as_json:
-        click.echo(json.dumps({"origin": synced.origin, "routes": synced.routes,
-                               "categories": synced.categories}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {"origin": synced.origin, "routes": synced.routes, "categories": synced.categories},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     click.echo(f"{synced.routes} routes from {synced.origin}")
     for category, count in sorted(synced.categories.items(), key=lambda kv: -kv[1]):
@@ -83,8 +104,9 @@ def routes_sync(config_path: Path | None, as_json: bool, docs: Path | None,
 @click.argument("words", nargs=-1, required=True)
 @click.option("--limit", default=50, show_default=True, help="Show at most this many routes.")
 @common
-def routes_search(config_path: Path | None, as_json: bool, words: tuple[str, ...],
-                  limit: int) -> None:
+def routes_search(
+    config_path: Path | None, as_json: bool, words: tuple[str, ...], limit: int
+) -> None:
     """Find routes whose category, source, channel or path hold every one of WORDS."""
     from ..store import open_store
 
@@ -100,9 +122,11 @@ def routes_search(config_path: Path | None, as_json: bool, words: tuple[str, ...
     if not found:
         click.echo(f"no route matches {' '.join(words)!r}", err=True)
         return
-    output.table(["category", "source", "channel", "example", "path"],
-               [[r.category, r.source, r.channel or "", r.example or "", r.path] for r in found],
-               title=f"routes matching {' '.join(words)}")
+    output.table(
+        ["category", "source", "channel", "example", "path"],
+        [[r.category, r.source, r.channel or "", r.example or "", r.path] for r in found],
+        title=f"routes matching {' '.join(words)}",
+    )
 
 
 @routes.command("show")
@@ -117,15 +141,19 @@ def routes_show(config_path: Path | None, as_json: bool, path: str) -> None:
     with open_store(config.store.url, lock=False) as store:
         route = find_route(store, path)
     if route is None:
-        fail(f"no route in the catalog serves {path}; try `newsstand routes search`",
-              Exit.USAGE)
+        fail(f"no route in the catalog serves {path}; try `newsstand routes search`", Exit.USAGE)
     if as_json:
         click.echo(json.dumps(route_json(route), ensure_ascii=False, indent=2))
         return
     where = route.origin + (f":{route.line}" if route.line else "")
-    for name, value in (("path", route.path), ("example", route.example or ""),
-                        ("category", route.category), ("source", route.source),
-                        ("channel", route.channel or ""), ("from", f"{where} ({route.format})")):
+    for name, value in (
+        ("path", route.path),
+        ("example", route.example or ""),
+        ("category", route.category),
+        ("source", route.source),
+        ("channel", route.channel or ""),
+        ("from", f"{where} ({route.format})"),
+    ):
         click.echo(f"{name:<9} {value}")
     for name, described in route.parameters:
         click.echo(f"  :{name}  {described}")
@@ -142,12 +170,23 @@ def feeds() -> None:
 @click.option("--category", help="File its items under this category.")
 @click.option("--source", help="... this source (the site).")
 @click.option("--channel", help="... this channel (default: the catalog's, else the source).")
-@click.option("--param", "params", multiple=True,
-              help="An RSSHub common parameter, NAME=VALUE (limit=20, mode=fulltext; repeatable).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    help="An RSSHub common parameter, NAME=VALUE (limit=20, mode=fulltext; repeatable).",
+)
 @common
-def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tuple[str, ...],
-              category: str | None, source: str | None, channel: str | None,
-              params: tuple[str, ...]) -> None:
+def feeds_add(
+    config_path: Path | None,
+    as_json: bool,
+    target: str,
+    values: tuple[str, ...],
+    category: str | None,
+    source: str | None,
+    channel: str | None,
+    params: tuple[str, ...],
+) -> None:
     """Add a feed: an RSSHub path (filed from the catalog) or a web page / feed URL.
 
     \b
@@ -163,9 +202,16 @@ def feeds_add(config_path: Path | None, as_json: bool, target: str, values: tupl
         return str(click.prompt(question, default=default))
 
     try:
-        added = add_feed(config, target, pairs(values, "route parameters"), category=category,
-                         source=source, channel=channel, params=pairs(params, "--param"),
-                         ask=ask if sys.stdin.isatty() else None)
+        added = add_feed(
+            config,
+            target,
+            pairs(values, "route parameters"),
+            category=category,
+            source=source,
+            channel=channel,
+            params=pairs(params, "--param"),
+            ask=ask if sys.stdin.isatty() else None,
+        )
     except AddError as exc:
         fail(str(exc), Exit.USAGE)
     for note in added.notes:
@@ -190,20 +236,47 @@ def feeds_list(config_path: Path | None, as_json: bool) -> None:
     rows = []
     for feed in config.feeds:
         h = report[feed.key]
-        status = ("never fetched" if h.last_attempt is None else
-                  f"failed: {h.last_error}" if h.last_error else f"ok (HTTP {h.http_status})")
+        status = (
+            "never fetched"
+            if h.last_attempt is None
+            else f"failed: {h.last_error}"
+            if h.last_error
+            else f"ok (HTTP {h.http_status})"
+        )
         rows.append((feed, h, status))
     if as_json:
-        output.echo_json([{"feed": feed.key, "category": feed.category, "source": feed.source,
-                           "channel": feed.channel, "enabled": feed.enabled,
-                           "last_attempt": h.last_attempt, "status": status,
-                           "entries": h.entries} for feed, h, status in rows])
+        output.echo_json(
+            [
+                {
+                    "feed": feed.key,
+                    "category": feed.category,
+                    "source": feed.source,
+                    "channel": feed.channel,
+                    "enabled": feed.enabled,
+                    "last_attempt": h.last_attempt,
+                    "status": status,
+                    "entries": h.entries,
+                }
+                for feed, h, status in rows
+            ]
+        )
         return
-    output.table(["feed", "category", "source", "channel", "enabled", "last fetch", "entries"],
-                 [[feed.key, feed.category, feed.source, feed.channel,
-                   "yes" if feed.enabled else "no",
-                   f"{h.last_attempt or ''} {status}".strip(), str(h.entries)]
-                  for feed, h, status in rows], title=f"feeds in {config.path.name}")
+    output.table(
+        ["feed", "category", "source", "channel", "enabled", "last fetch", "entries"],
+        [
+            [
+                feed.key,
+                feed.category,
+                feed.source,
+                feed.channel,
+                "yes" if feed.enabled else "no",
+                f"{h.last_attempt or ''} {status}".strip(),
+                str(h.entries),
+            ]
+            for feed, h, status in rows
+        ],
+        title=f"feeds in {config.path.name}",
+    )
 
 
 def _edit_feed(config_path: Path | None, as_json: bool, key: str, action: str) -> None:
@@ -249,11 +322,17 @@ def feeds_disable(config_path: Path | None, as_json: bool, feed: str) -> None:
 
 @feeds.command("import-opml")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--category", "default_category", default="Uncategorized", show_default=True,
-              help="Category of feeds that sit in no folder.")
+@click.option(
+    "--category",
+    "default_category",
+    default="Uncategorized",
+    show_default=True,
+    help="Category of feeds that sit in no folder.",
+)
 @common
-def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
-                      default_category: str) -> None:
+def feeds_import_opml(
+    config_path: Path | None, as_json: bool, file: Path, default_category: str
+) -> None:
     """Add the feeds of an OPML file (folders become category › source)."""
     from ..config.edit import add_feeds, new_only
     from ..sources.opml import OPMLError, plan_import, read_opml
@@ -271,18 +350,27 @@ def feeds_import_opml(config_path: Path | None, as_json: bool, file: Path,
     if added:
         add_feeds(config.path, added)
     if as_json:
-        click.echo(json.dumps({"added": len(added), "skipped": skipped, "refused": refused},
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"added": len(added), "skipped": skipped, "refused": refused}, ensure_ascii=False
+            )
+        )
         return
-    click.echo(f"added {len(added)} feeds from {file}"
-               + (f"; {len(skipped)} already there" if skipped else ""))
+    click.echo(
+        f"added {len(added)} feeds from {file}"
+        + (f"; {len(skipped)} already there" if skipped else "")
+    )
     for line in refused:
         click.echo(f"skipped {line}", err=True)
 
 
 @feeds.command("export-opml")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write here (default: stdout).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here (default: stdout).",
+)
 @common
 def feeds_export_opml(config_path: Path | None, as_json: bool, output: Path | None) -> None:
     """Write every feed as OPML (category › source folders; routes on the first instance)."""
@@ -302,8 +390,9 @@ def feeds_export_opml(config_path: Path | None, as_json: bool, output: Path | No
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--dry-run", is_flag=True, help="Show the feeds; do not change the config.")
 @common
-def migrate_rsshub_page(config_path: Path | None, as_json: bool, directory: Path,
-                        dry_run: bool) -> None:
+def migrate_rsshub_page(
+    config_path: Path | None, as_json: bool, directory: Path, dry_run: bool
+) -> None:
     """Bring the feeds of a reference-script site (config.yml / temple/temple_config.yml
     and user_config.yml in DIRECTORY) into newsstand.toml."""
     from ..config.edit import add_feeds, new_only
@@ -321,14 +410,25 @@ def migrate_rsshub_page(config_path: Path | None, as_json: bool, directory: Path
     if new and not dry_run:
         add_feeds(config.path, new)
     if as_json:
-        click.echo(json.dumps({"added": [] if dry_run else new, "feeds": result.feeds,
-                               "already": len(result.feeds) - len(new),
-                               "skipped": result.skipped}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "added": [] if dry_run else new,
+                    "feeds": result.feeds,
+                    "already": len(result.feeds) - len(new),
+                    "skipped": result.skipped,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for feed in new:
         place = " › ".join(filter(None, (feed["category"], feed["source"], feed.get("channel"))))
-        click.echo(f"{'would add' if dry_run else 'added'} {feed.get('route') or feed['url']}"
-                   f" under {place}")
+        click.echo(
+            f"{'would add' if dry_run else 'added'} {feed.get('route') or feed['url']}"
+            f" under {place}"
+        )
     if len(result.feeds) > len(new):
         click.echo(f"{len(result.feeds) - len(new)} already in {config.path.name}")
     for line in result.skipped:

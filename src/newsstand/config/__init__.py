@@ -110,4 +110,3 @@ def parse_config(text: str, path: Path) -> Config:
 def starter_config() -> str:
     """The commented starter config that ``newsstand init`` writes."""
     return resources.files("newsstand").joinpath("starter.toml").read_text(encoding="utf-8")
-

@@ -142,7 +142,7 @@ def folder(v: str, ctx: Context) -> Path:
 def base_path(v: str, _: Context) -> str:
     v = v.strip()
     if "://" in v or any(c in v for c in "?#\\ "):
-        raise Bad("must be a path such as \"/\" or \"/my-news/\", not a URL")
+        raise Bad('must be a path such as "/" or "/my-news/", not a URL')
     return "/" + v.strip("/") + "/" if v.strip("/") else "/"
 
 
@@ -189,8 +189,10 @@ def rsshub_params(v: dict[str, Any], _: Context) -> tuple[tuple[str, str], ...]:
     pairs = []
     for name, value in v.items():
         if name not in rsshub.PARAMS:
-            raise Bad(f"unknown RSSHub parameter {name!r}{suggest(name, rsshub.PARAMS)}"
-                      f"; known: {', '.join(rsshub.PARAMS)}")
+            raise Bad(
+                f"unknown RSSHub parameter {name!r}{suggest(name, rsshub.PARAMS)}"
+                f"; known: {', '.join(rsshub.PARAMS)}"
+            )
         if isinstance(value, bool):
             value = "true" if value else "false"
         elif not isinstance(value, str | int | float):
@@ -272,8 +274,11 @@ def repo_path(v: str, _: Context) -> str:
 def derived_cname(site_url: str) -> str | None:
     """The CNAME for a site served at ``site_url``: its host, unless GitHub's own or local."""
     host = (urlsplit(site_url).hostname or "").lower().rstrip(".")
-    if not host or "." not in host or host == "localhost" or host.endswith(
-        (".localhost", "github.io")
+    if (
+        not host
+        or "." not in host
+        or host == "localhost"
+        or host.endswith((".localhost", "github.io"))
     ):
         return None
     try:
@@ -289,7 +294,6 @@ def outside(check: Callable[[str, Context], T], text: str) -> T:
         return check(text, Context(root=Path.cwd()))
     except Bad as exc:
         raise ValueError(str(exc)) from None
-
 
 
 def branch_name(text: str) -> str:
@@ -321,4 +325,3 @@ def describe(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return f"date/time {value.isoformat()}"
     return type(value).__name__
-

@@ -20,16 +20,30 @@ from ..rsshub import normalize_route
 from . import Config, ConfigError, parse_config
 
 # the order keys are written in, as the starter config shows them
-KEY_ORDER = ("route", "url", "category", "source", "channel", "limit", "include", "exclude",
-             "clean", "enabled", "keep_days", "keep_per_feed", "rsshub_params")
+KEY_ORDER = (
+    "route",
+    "url",
+    "category",
+    "source",
+    "channel",
+    "limit",
+    "include",
+    "exclude",
+    "clean",
+    "enabled",
+    "keep_days",
+    "keep_per_feed",
+    "rsshub_params",
+)
 
 
 def _read(path: Path) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(path.read_text("utf-8-sig"))
     except OSError as exc:
-        raise ConfigError(f"cannot read the config file: {exc.strerror or exc}",
-                          path=path) from None
+        raise ConfigError(
+            f"cannot read the config file: {exc.strerror or exc}", path=path
+        ) from None
     except tomlkit.exceptions.ParseError as exc:
         raise ConfigError(f"TOML syntax error: {exc}", path=path, line=exc.line) from None
 
@@ -67,8 +81,9 @@ def add_feeds(path: Path, feeds: Sequence[Mapping[str, Any]]) -> Config:
     existing = _feeds(doc)
     if existing is None:
         if "feeds" in doc:
-            raise ConfigError("'feeds' is not an array of [[feeds]] tables; fix it first",
-                              path=path)
+            raise ConfigError(
+                "'feeds' is not an array of [[feeds]] tables; fix it first", path=path
+            )
         doc.add(tomlkit.nl())
         doc.append("feeds", tomlkit.aot())
         existing = _feeds(doc)
@@ -91,8 +106,9 @@ def feed_index(config: Config, key: str) -> int:
     raise KeyError(key)
 
 
-def new_only(config: Config, feeds: Sequence[Mapping[str, Any]]
-             ) -> tuple[list[Mapping[str, Any]], list[str]]:
+def new_only(
+    config: Config, feeds: Sequence[Mapping[str, Any]]
+) -> tuple[list[Mapping[str, Any]], list[str]]:
     """``feeds`` not in the config yet (nor repeated), and the keys of those that are."""
     known = {f.key for f in config.feeds}
     new, already = [], []

@@ -171,4 +171,3 @@ def syntax_error(e: tomllib.TOMLDecodeError, text: str, path: Path) -> ConfigErr
         if eq and _BARE_WORD.match(word) and word.split()[0] not in ("true", "false", "inf", "nan"):
             message += '; strings need quotes: key = "text"'
     return ConfigError(f"TOML syntax error: {message}", path=path, line=line)
-

@@ -93,8 +93,12 @@ class Reader:
         hexo = None
         if "hexo" in table:
             if not isinstance(table["hexo"], dict):
-                raise self.error(path, None, "hexo",
-                                 f"expected a table [deploy.hexo], got {describe(table['hexo'])}")
+                raise self.error(
+                    path,
+                    None,
+                    "hexo",
+                    f"expected a table [deploy.hexo], got {describe(table['hexo'])}",
+                )
             hexo = DeployHexoConfig(**self.section(table["hexo"], (*path, "hexo")))
         if values["cname"] is None:
             values["cname"] = derived_cname(site.url)
@@ -220,8 +224,12 @@ class Reader:
                 )
             seen[key] = i
             if v["rsshub_params"] and url is not None:
-                raise self.error(path, i, "rsshub_params",
-                                 "applies to RSSHub routes only; put the parameters in the url")
+                raise self.error(
+                    path,
+                    i,
+                    "rsshub_params",
+                    "applies to RSSHub routes only; put the parameters in the url",
+                )
             v["rsshub_params"] = v["rsshub_params"] or ()
             v["channel"] = v["channel"] or v["source"]
             v["keep_days"] = v["keep_days"] or store.keep_days
@@ -234,4 +242,3 @@ def _table_at(doc: Mapping[str, Any], path: SectionPath) -> Mapping[str, Any]:
     for name in path:
         doc = doc.get(name, {})
     return doc
-

@@ -48,8 +48,9 @@ def parse_duration(value: Any) -> float:
         return float(value) * 60
     match = _DURATION.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise ValueError(f"expected a duration such as 30 (minutes), \"90s\", \"30m\", \"2h\""
-                         f" or \"1d\", got {value!r}")
+        raise ValueError(
+            f'expected a duration such as 30 (minutes), "90s", "30m", "2h" or "1d", got {value!r}'
+        )
     return float(match.group(1)) * DURATION_UNITS[(match.group(2) or "m").lower()]
 
 
@@ -61,8 +62,9 @@ def is_duration(v: Any) -> bool:
     return True
 
 
-DURATION = Kind('a duration such as 30 (minutes), "90s", "30m", "2h" or "1d"', is_duration,
-                 parse_duration)
+DURATION = Kind(
+    'a duration such as 30 (minutes), "90s", "30m", "2h" or "1d"', is_duration, parse_duration
+)
 STRINGS = Kind(  # a lone string is taken as a one-element array
     "an array of strings",
     lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),

@@ -9,14 +9,28 @@ from .server import FeedServer, Resource
 
 # route served by the stand-in -> (file, content type, category, source, channel)
 FEEDS: dict[str, tuple[str, str, str, str, str]] = {
-    "/demo/finance": ("finance.xml", "application/rss+xml; charset=utf-8",
-                      "金融", "示例财经", "示例财经－国内"),
-    "/demo/gbk-news": ("gbk-news.xml", "application/rss+xml",
-                       "新闻", "示例日报", "要闻"),
-    "/demo/tech": ("tech.atom", "application/atom+xml; charset=utf-8",
-                   "Technology", "Example Tech", "Articles"),
-    "/demo/notes": ("notes.json", "application/feed+json; charset=utf-8",
-                    "Technology", "Example Notes", "Notes"),
+    "/demo/finance": (
+        "finance.xml",
+        "application/rss+xml; charset=utf-8",
+        "金融",
+        "示例财经",
+        "示例财经－国内",
+    ),
+    "/demo/gbk-news": ("gbk-news.xml", "application/rss+xml", "新闻", "示例日报", "要闻"),
+    "/demo/tech": (
+        "tech.atom",
+        "application/atom+xml; charset=utf-8",
+        "Technology",
+        "Example Tech",
+        "Articles",
+    ),
+    "/demo/notes": (
+        "notes.json",
+        "application/feed+json; charset=utf-8",
+        "Technology",
+        "Example Notes",
+        "Notes",
+    ),
 }
 
 

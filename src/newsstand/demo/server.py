@@ -48,8 +48,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int],
-                 handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)
         self._wake, self._waker = socket.socketpair()
         self._stop_asked = threading.Event()
@@ -128,8 +127,9 @@ Handler = Callable[[BaseHTTPRequestHandler], "Resource | None"]
 class FeedServer:
     """``with FeedServer({"/feed": Resource(b"...")}) as server: server.url("/feed")``"""
 
-    def __init__(self, routes: dict[str, Resource | Handler] | None = None, *,
-                 port: int = 0) -> None:
+    def __init__(
+        self, routes: dict[str, Resource | Handler] | None = None, *, port: int = 0
+    ) -> None:
         self.routes: dict[str, Resource | Handler] = dict(routes or {})
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []

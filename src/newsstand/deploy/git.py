@@ -85,35 +85,62 @@ class Remote:
             basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
             self._secrets += [token, basic]
             n = int(self.env.get("GIT_CONFIG_COUNT", "0") or 0)
-            self.env.update({"GIT_CONFIG_COUNT": str(n + 1),
-                             f"GIT_CONFIG_KEY_{n}": "http.extraHeader",
-                             f"GIT_CONFIG_VALUE_{n}": f"Authorization: Basic {basic}"})
+            self.env.update(
+                {
+                    "GIT_CONFIG_COUNT": str(n + 1),
+                    f"GIT_CONFIG_KEY_{n}": "http.extraHeader",
+                    f"GIT_CONFIG_VALUE_{n}": f"Authorization: Basic {basic}",
+                }
+            )
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return redact_url(text)
 
-    def run(self, *args: str, git_dir: Path | None = None, env: Mapping[str, str] | None = None,
-            input: bytes | None = None, cwd: Path | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    def run(
+        self,
+        *args: str,
+        git_dir: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        input: bytes | None = None,
+        cwd: Path | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[bytes]:
         command = ["git", *(("--git-dir", str(git_dir)) if git_dir else ()), *args]
         log.debug("git %s", self.redact(" ".join(args)))
         try:
-            done = subprocess.run(command, env={**self.env, **(env or {})}, input=input,
-                                  capture_output=True, cwd=cwd, check=False)
+            done = subprocess.run(
+                command,
+                env={**self.env, **(env or {})},
+                input=input,
+                capture_output=True,
+                cwd=cwd,
+                check=False,
+            )
         except FileNotFoundError:
-            raise DeployError("git is not installed (or not on PATH); install git to deploy"
-                              ) from None
+            raise DeployError(
+                "git is not installed (or not on PATH); install git to deploy"
+            ) from None
         if check and done.returncode != 0:
             said = self.redact((done.stderr + done.stdout).decode("utf-8", "replace"))
-            log.info("git %s failed (exit %d): %s", self.redact(" ".join(args)),
-                      done.returncode, said.strip())
+            log.info(
+                "git %s failed (exit %d): %s",
+                self.redact(" ".join(args)),
+                done.returncode,
+                said.strip(),
+            )
             raise GitFailed(_last_error(said) or f"git {args[0]} failed", said)
         return done
 
-    def text(self, *args: str, git_dir: Path | None = None, input: bytes | None = None,
-             env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
+    def text(
+        self,
+        *args: str,
+        git_dir: Path | None = None,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> str:
         done = self.run(*args, git_dir=git_dir, input=input, env=env, cwd=cwd)
         return done.stdout.decode("utf-8", "replace").strip()
 
@@ -129,21 +156,34 @@ def _last_error(said: str) -> str:
 def _explain(exc: GitFailed, remote: Remote, branch: str, token_env: str) -> DeployError:
     """A git failure as the one line a user can act on."""
     said = exc.detail
-    if re.search(r"could not read Username|Authentication failed|terminal prompts disabled"
-                 r"|HTTP (401|403)|returned error: 40[13]|Permission denied", said):
-        hint = (f"set {token_env} to a token that may push to it"
-                if remote.repo.lower().startswith(("http://", "https://"))
-                else "check that this machine may push to it")
+    if re.search(
+        r"could not read Username|Authentication failed|terminal prompts disabled"
+        r"|HTTP (401|403)|returned error: 40[13]|Permission denied",
+        said,
+    ):
+        hint = (
+            f"set {token_env} to a token that may push to it"
+            if remote.repo.lower().startswith(("http://", "https://"))
+            else "check that this machine may push to it"
+        )
         return DeployError(f"{remote.shown}: authentication failed; {hint}")
-    if re.search(r"\[rejected\]|non-fast-forward|fetch first|stale info"
-                 r"|failed to update ref|cannot lock ref", said):
-        return DeployError(f"{remote.shown} {branch}: the push was refused because the branch"
-                           f" moved while deploying (another push reached it first): {exc};"
-                           " run the deploy again")
+    if re.search(
+        r"\[rejected\]|non-fast-forward|fetch first|stale info"
+        r"|failed to update ref|cannot lock ref",
+        said,
+    ):
+        return DeployError(
+            f"{remote.shown} {branch}: the push was refused because the branch"
+            f" moved while deploying (another push reached it first): {exc};"
+            " run the deploy again"
+        )
     if "[remote rejected]" in said:
         return DeployError(f"{remote.shown} {branch}: the remote refused the push ({exc})")
-    if re.search(r"does not appear to be a git repository|Could not resolve host|not found"
-                 r"|Repository not found", said):
+    if re.search(
+        r"does not appear to be a git repository|Could not resolve host|not found"
+        r"|Repository not found",
+        said,
+    ):
         return DeployError(f"{remote.shown}: not a git repository that can be reached ({exc})")
     return DeployError(f"{remote.shown} {branch}: {exc}")
 
@@ -158,8 +198,15 @@ def cache_root(config: Config) -> Path:
 class Branch:
     """One target (repository + branch) with its bare cache repository, held locked."""
 
-    def __init__(self, remote: Remote, branch: str, root: Path, kind: str, token_env: str,
-                 excludes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        remote: Remote,
+        branch: str,
+        root: Path,
+        kind: str,
+        token_env: str,
+        excludes: tuple[str, ...] = (),
+    ) -> None:
         self.remote = remote
         self.branch = branch
         self.token_env = token_env
@@ -175,9 +222,10 @@ class Branch:
     def __enter__(self) -> Branch:
         self.git_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
-            handle = locks.take(self.git_dir.with_suffix(".lock"),
-                                f"another newsstand deploy is using {self.git_dir}; wait for"
-                                " it to finish")
+            handle = locks.take(
+                self.git_dir.with_suffix(".lock"),
+                f"another newsstand deploy is using {self.git_dir}; wait for it to finish",
+            )
         except locks.Busy as exc:
             raise DeployError(str(exc)) from None
         self._lock = handle
@@ -199,7 +247,8 @@ class Branch:
         exclude.write_text("".join(f"{p}\n" for p in self.excludes), encoding="utf-8")
         settings = {
             "core.trustctime": "false",  # the site builder re-links unchanged files
-            "core.autocrlf": "false", "core.safecrlf": "false",
+            "core.autocrlf": "false",
+            "core.safecrlf": "false",
             "core.excludesFile": str(exclude),  # not the user's global ignore file
             "index.version": "4",  # paths prefix-compressed: a smaller index for 230k files
         }
@@ -208,13 +257,24 @@ class Branch:
 
     # -- plumbing ----------------------------------------------------------------------
 
-    def git(self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
-            cwd: Path | None = None) -> str:
+    def git(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> str:
         return self.remote.text(*args, git_dir=self.git_dir, input=input, env=env, cwd=cwd)
 
     def ref(self, name: str) -> str | None:
-        done = self.remote.run("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}",
-                               git_dir=self.git_dir, check=False)
+        done = self.remote.run(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"{name}^{{commit}}",
+            git_dir=self.git_dir,
+            check=False,
+        )
         return done.stdout.decode().strip() if done.returncode == 0 else None
 
     def set_ref(self, name: str, sha: str | None) -> None:
@@ -227,8 +287,9 @@ class Branch:
         return self.git("rev-parse", f"{commit}^{{tree}}")
 
     def is_ancestor(self, old: str, new: str) -> bool:
-        done = self.remote.run("merge-base", "--is-ancestor", old, new, git_dir=self.git_dir,
-                               check=False)
+        done = self.remote.run(
+            "merge-base", "--is-ancestor", old, new, git_dir=self.git_dir, check=False
+        )
         return done.returncode == 0
 
     def blob(self, data: bytes) -> str:
@@ -257,27 +318,49 @@ class Branch:
         work = ("--work-tree", str(folder))
         self.git(*work, "add", "--all", env=env, cwd=folder)
         for name, data in (extra or {}).items():
-            self.git(*work, "update-index", "--add", "--cacheinfo",
-                     f"100644,{self.blob(data)},{name}", env=env, cwd=folder)
+            self.git(
+                *work,
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                f"100644,{self.blob(data)},{name}",
+                env=env,
+                cwd=folder,
+            )
         return self.git("write-tree", env=env)
 
     def changed(self, old_tree: str | None, new_tree: str) -> int:
         """Files that differ between two trees (all files when there is no old tree)."""
-        out = self.remote.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
-                              old_tree or EMPTY_TREE, new_tree, git_dir=self.git_dir).stdout
+        out = self.remote.run(
+            "diff-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            "--no-renames",
+            old_tree or EMPTY_TREE,
+            new_tree,
+            git_dir=self.git_dir,
+        ).stdout
         return out.count(b"\0")
 
-    def commit(self, tree: str, parent: str | None, message: str, author: str,
-               when: datetime) -> str:
+    def commit(
+        self, tree: str, parent: str | None, message: str, author: str, when: datetime
+    ) -> str:
         m = re.match(r"^(.*?)\s*<(.*)>$", author)
         name, email = (m.group(1), m.group(2)) if m else (author, "")
         stamp = f"{int(when.timestamp())} +0000"
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": stamp,
-               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-               "GIT_COMMITTER_DATE": stamp}
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": stamp,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_COMMITTER_DATE": stamp,
+        }
         parents = ("-p", parent) if parent else ()
-        return self.git("commit-tree", tree, *parents, "-F", "-", env=env,
-                        input=message.encode("utf-8"))
+        return self.git(
+            "commit-tree", tree, *parents, "-F", "-", env=env, input=message.encode("utf-8")
+        )
 
     def push(self, sha: str, *, lease: str | None = None) -> None:
         """Push ``sha`` to the branch: a fast-forward only, unless ``lease`` (the sha the

@@ -46,18 +46,29 @@ class Pushed:
         return f"{where}: committed {self.commit[:7]} ({self.changed} files changed)"
 
     def to_json(self) -> dict[str, object]:
-        return {"target": self.target, "repo": self.repo, "branch": self.branch,
-                "commit": self.commit, "files_changed": self.changed}
+        return {
+            "target": self.target,
+            "repo": self.repo,
+            "branch": self.branch,
+            "commit": self.commit,
+            "files_changed": self.changed,
+        }
 
 
-def deploy(config: Config, *, repo: str | None = None, branch: str | None = None,
-           now: datetime | None = None) -> list[Pushed]:
+def deploy(
+    config: Config,
+    *,
+    repo: str | None = None,
+    branch: str | None = None,
+    now: datetime | None = None,
+) -> list[Pushed]:
     """Push the site (and the Hexo posts, with [deploy.hexo]) to the configured branches."""
     settings = config.deploy
     repo = repo or settings.repo
     if repo is None:
-        raise NotConfigured(f"nothing to deploy to: set [deploy] repo in {config.path}"
-                            " (or give --repo)")
+        raise NotConfigured(
+            f"nothing to deploy to: set [deploy] repo in {config.path} (or give --repo)"
+        )
     token = os.environ.get(settings.token_env) or None
     when = now or datetime.now(UTC)
     message = settings.message.format(time=when.strftime("%Y-%m-%d %H:%M UTC"))
@@ -71,38 +82,70 @@ def deploy(config: Config, *, repo: str | None = None, branch: str | None = None
             extra["CNAME"] = settings.cname.encode() + b"\n"
         excludes = (f"/{MANIFEST}", f"/.{site.name}.*", ".*.tmp")
         remote = Remote(repo, token)
-        with Branch(remote, branch or settings.branch, cache_root(config), "site",
-                    settings.token_env, excludes) as target:
-            targets.append(_deploy_folder(target, site, extra, "site", message,
-                                          settings.author, settings.force, when,
-                                          lock=lambda: _locked_site(site)))
+        with Branch(
+            remote,
+            branch or settings.branch,
+            cache_root(config),
+            "site",
+            settings.token_env,
+            excludes,
+        ) as target:
+            targets.append(
+                _deploy_folder(
+                    target,
+                    site,
+                    extra,
+                    "site",
+                    message,
+                    settings.author,
+                    settings.force,
+                    when,
+                    lock=lambda: _locked_site(site),
+                )
+            )
     if settings.hexo is not None and config.hexo.enabled:
         hexo = settings.hexo
         posts = config.hexo.dir
         posts.mkdir(parents=True, exist_ok=True)
         remote = Remote(hexo.repo or repo, token)
-        with Branch(remote, hexo.branch, cache_root(config), "hexo", settings.token_env,
-                    (".*.tmp",)) as target:
-            targets.append(_deploy_folder(target, posts, {}, "hexo", message, settings.author,
-                                          settings.force, when, path=hexo.path,
-                                          lock=lambda: _locked_store(config)))
+        with Branch(
+            remote, hexo.branch, cache_root(config), "hexo", settings.token_env, (".*.tmp",)
+        ) as target:
+            targets.append(
+                _deploy_folder(
+                    target,
+                    posts,
+                    {},
+                    "hexo",
+                    message,
+                    settings.author,
+                    settings.force,
+                    when,
+                    path=hexo.path,
+                    lock=lambda: _locked_store(config),
+                )
+            )
     if not targets:
-        raise NotConfigured("nothing to deploy: [output.site] is disabled and there is no"
-                            " [deploy.hexo]")
+        raise NotConfigured(
+            "nothing to deploy: [output.site] is disabled and there is no [deploy.hexo]"
+        )
     return targets
 
 
 def _locked_site(site: Path) -> contextlib.AbstractContextManager[None]:
-    return _locked(locks.site_lock_path(site),
-                   f"{site} is being built by another newsstand process; deploy after it"
-                   " finishes")
+    return _locked(
+        locks.site_lock_path(site),
+        f"{site} is being built by another newsstand process; deploy after it finishes",
+    )
 
 
 def _locked_store(config: Config) -> contextlib.AbstractContextManager[None]:
     """The posts are written by a run holding the store's lock: hold it while reading them."""
-    return _locked(config.state.store_lock,
-                   f"a newsstand run is writing the posts (it holds {config.state.db});"
-                   " deploy after it finishes")
+    return _locked(
+        config.state.store_lock,
+        f"a newsstand run is writing the posts (it holds {config.state.db});"
+        " deploy after it finishes",
+    )
 
 
 @contextlib.contextmanager
@@ -117,9 +160,19 @@ def _locked(path: Path, busy: str) -> Iterator[None]:
         handle.close()
 
 
-def _deploy_folder(target: Branch, folder: Path, extra: Mapping[str, bytes], name: str,
-                   message: str, author: str, force: bool, when: datetime, *,
-                   lock: object, path: str | None = None) -> Pushed:
+def _deploy_folder(
+    target: Branch,
+    folder: Path,
+    extra: Mapping[str, bytes],
+    name: str,
+    message: str,
+    author: str,
+    force: bool,
+    when: datetime,
+    *,
+    lock: object,
+    path: str | None = None,
+) -> Pushed:
     last = target.ref(DEPLOYED)
     tip = target.fetch(shallow=last is None)
     with lock():  # type: ignore[operator]
@@ -138,7 +191,8 @@ def _deploy_folder(target: Branch, folder: Path, extra: Mapping[str, bytes], nam
             raise DeployError(
                 f"{target.remote.shown} {target.branch}: the branch was rewritten since the"
                 f" last deploy from here (it no longer holds {last[:7]}); nothing was pushed."
-                " Look at it, then set [deploy] force = true to overwrite it")
+                " Look at it, then set [deploy] force = true to overwrite it"
+            )
         parent, lease = last, tip  # our own line of history replaces theirs
         if path is not None:
             tree = graft(target, target.tree_of(last), path.split("/"), own)
@@ -146,5 +200,3 @@ def _deploy_folder(target: Branch, folder: Path, extra: Mapping[str, bytes], nam
     target.push(sha, lease=lease)
     target.set_ref(DEPLOYED, sha)
     return Pushed(name, target.remote.shown, target.branch, sha, target.changed(tip_tree, tree))
-
-

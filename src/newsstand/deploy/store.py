@@ -57,12 +57,20 @@ class Saved:
         where = f"store → {self.repo} {self.branch}"
         if self.commit is None:
             return f"{where}: nothing changed, no commit"
-        return (f"{where}: committed {self.commit[:7]} ({self.parts} part"
-                f"{'s' if self.parts != 1 else ''}, {self.size / 1e6:.1f} MB gzipped)")
+        return (
+            f"{where}: committed {self.commit[:7]} ({self.parts} part"
+            f"{'s' if self.parts != 1 else ''}, {self.size / 1e6:.1f} MB gzipped)"
+        )
 
     def to_json(self) -> dict[str, object]:
-        return {"repo": self.repo, "branch": self.branch, "commit": self.commit,
-                "parts": self.parts, "bytes": self.size, "sha256": self.sha256}
+        return {
+            "repo": self.repo,
+            "branch": self.branch,
+            "commit": self.commit,
+            "parts": self.parts,
+            "bytes": self.size,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +85,37 @@ class Restored:
     def line(self) -> str:
         if self.commit is None:
             return f"store ← {self.repo} {self.branch}: no saved store yet; starting fresh"
-        return (f"store ← {self.repo} {self.branch}: restored {self.commit[:7]} (saved"
-                f" {self.saved_at}, {self.size / 1e6:.1f} MB) into {self.path}")
+        return (
+            f"store ← {self.repo} {self.branch}: restored {self.commit[:7]} (saved"
+            f" {self.saved_at}, {self.size / 1e6:.1f} MB) into {self.path}"
+        )
 
     def to_json(self) -> dict[str, object]:
-        return {"repo": self.repo, "branch": self.branch, "commit": self.commit,
-                "path": str(self.path), "bytes": self.size, "saved_at": self.saved_at}
+        return {
+            "repo": self.repo,
+            "branch": self.branch,
+            "commit": self.commit,
+            "path": str(self.path),
+            "bytes": self.size,
+            "saved_at": self.saved_at,
+        }
 
 
 def _branch(config: Config, repo: str | None) -> Branch:
     repo = repo or config.deploy.repo
     if repo is None:
-        raise NotConfigured(f"no repository to keep the store in: set [deploy] repo in"
-                            f" {config.path} (or give --repo)")
+        raise NotConfigured(
+            f"no repository to keep the store in: set [deploy] repo in"
+            f" {config.path} (or give --repo)"
+        )
     token = os.environ.get(config.deploy.token_env) or None
-    return Branch(Remote(repo, token), config.deploy.store_branch, cache_root(config), "store",
-                  config.deploy.token_env)
+    return Branch(
+        Remote(repo, token),
+        config.deploy.store_branch,
+        cache_root(config),
+        "store",
+        config.deploy.token_env,
+    )
 
 
 # -- the lease: the snapshot this store came from -------------------------------------------
@@ -115,8 +138,10 @@ def _lease(target: Branch) -> str | None:
 def _set_lease(target: Branch, commit: str) -> None:
     path = _lease_file(target)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"repo": target.remote.shown, "branch": target.branch,
-                               "commit": commit}), encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"repo": target.remote.shown, "branch": target.branch, "commit": commit}),
+        encoding="utf-8",
+    )
     os.replace(tmp, path)
 
 
@@ -135,17 +160,23 @@ def _meta(target: Branch, commit: str) -> dict[str, object] | None:
 # -- save -----------------------------------------------------------------------------------
 
 
-def save(config: Config, *, repo: str | None = None, part_size: int = PART_SIZE,
-         now: datetime | None = None) -> Saved:
+def save(
+    config: Config,
+    *,
+    repo: str | None = None,
+    part_size: int = PART_SIZE,
+    now: datetime | None = None,
+) -> Saved:
     """Snapshot the store and make it the only commit of the store branch."""
     branch = _branch(config, repo)
     db = config.state.db
     if not db.is_file():
         raise DeployError(f"no store at {db} to save; run `newsstand run` first")
     when = now or datetime.now(UTC)
-    with branch as target, tempfile.TemporaryDirectory(
-        dir=target.git_dir.parent, prefix=".save-"
-    ) as tmp:
+    with (
+        branch as target,
+        tempfile.TemporaryDirectory(dir=target.git_dir.parent, prefix=".save-") as tmp,
+    ):
         snapshot = Path(tmp) / "newsstand.db"
         with open_store(config.store.url, lock=True) as store:  # no run writes meanwhile
             schema = store.snapshot(snapshot)
@@ -164,9 +195,15 @@ def save(config: Config, *, repo: str | None = None, part_size: int = PART_SIZE,
             raise DeployError(_newer(target, expected, tip))
 
         parts = _gzip_parts(snapshot, Path(tmp), part_size)
-        meta = {"format": FORMAT, "parts": [p.name for p in parts], "sha256": digest,
-                "bytes": size, "saved_at": when.isoformat(timespec="seconds"),
-                "newsstand": __version__, "schema": schema}
+        meta = {
+            "format": FORMAT,
+            "parts": [p.name for p in parts],
+            "sha256": digest,
+            "bytes": size,
+            "saved_at": when.isoformat(timespec="seconds"),
+            "newsstand": __version__,
+            "schema": schema,
+        }
         records = [f"100644 blob {target.blob(p.read_bytes())}\t{p.name}" for p in parts]
         records.append(f"100644 blob {target.blob(json.dumps(meta, indent=2).encode())}\t{META}")
         tree = target.git("mktree", input="\n".join(records).encode() + b"\n")
@@ -180,8 +217,14 @@ def save(config: Config, *, repo: str | None = None, part_size: int = PART_SIZE,
             raise
         _set_lease(target, commit)
         _forget_old(target)
-        return Saved(target.remote.shown, target.branch, commit, len(parts),
-                     sum(p.stat().st_size for p in parts), digest)
+        return Saved(
+            target.remote.shown,
+            target.branch,
+            commit,
+            len(parts),
+            sum(p.stat().st_size for p in parts),
+            digest,
+        )
 
 
 def _forget_old(target: Branch) -> None:
@@ -193,9 +236,11 @@ def _forget_old(target: Branch) -> None:
 def _newer(target: Branch, expected: str, tip: str | None) -> str:
     now = f"is now at {tip[:7]}" if tip else "has changed"
     since = f"{expected[:7]} this store was restored from" if expected else "it was empty"
-    return (f"{target.remote.shown} {target.branch} {now}, not at {since}: another run saved"
-            " a newer store; it was not overwritten. Restore it (`newsstand store restore"
-            " --force`) and run again")
+    return (
+        f"{target.remote.shown} {target.branch} {now}, not at {since}: another run saved"
+        " a newer store; it was not overwritten. Restore it (`newsstand store restore"
+        " --force`) and run again"
+    )
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -250,8 +295,9 @@ def restore(config: Config, *, repo: str | None = None, force: bool = False) -> 
     branch = _branch(config, repo)
     db = config.state.db
     if db.exists() and not force:
-        raise StoreExists(f"{db} already exists and restoring would replace it; move it away,"
-                          " or use --force")
+        raise StoreExists(
+            f"{db} already exists and restoring would replace it; move it away, or use --force"
+        )
     with branch as target:
         tip = target.fetch(shallow=True)
         if tip is None:
@@ -259,19 +305,27 @@ def restore(config: Config, *, repo: str | None = None, force: bool = False) -> 
             return Restored(target.remote.shown, target.branch, None, db)
         meta = _meta(target, tip)
         parts = meta.get("parts") if meta else None
-        if (not meta or meta.get("format") != FORMAT or not isinstance(parts, list)
-                or not parts or not all(isinstance(p, str) and _PART.match(p) for p in parts)):
-            raise DeployError(f"{target.remote.shown} {target.branch}: {tip[:7]} holds no"
-                              f" store this newsstand can read (no valid {META})")
+        if (
+            not meta
+            or meta.get("format") != FORMAT
+            or not isinstance(parts, list)
+            or not parts
+            or not all(isinstance(p, str) and _PART.match(p) for p in parts)
+        ):
+            raise DeployError(
+                f"{target.remote.shown} {target.branch}: {tip[:7]} holds no"
+                f" store this newsstand can read (no valid {META})"
+            )
         db.parent.mkdir(parents=True, exist_ok=True)
         tmp = db.with_name(f".{db.name}.restore-{os.getpid()}")
         try:
             size = _unpack(target, tip, parts, meta.get("sha256"), tmp)
             _check(tmp, f"{target.remote.shown} {target.branch} {tip[:7]}")
             try:  # no run uses the store while it is replaced
-                lock = locks.take(config.state.store_lock,
-                                  f"another newsstand process is using {db}; wait for it to"
-                                  " finish")
+                lock = locks.take(
+                    config.state.store_lock,
+                    f"another newsstand process is using {db}; wait for it to finish",
+                )
             except locks.Busy as exc:
                 raise DeployError(str(exc)) from None
             try:
@@ -290,8 +344,9 @@ def restore(config: Config, *, repo: str | None = None, force: bool = False) -> 
                 leftover.unlink(missing_ok=True)
         _set_lease(target, tip)
         _forget_old(target)
-        return Restored(target.remote.shown, target.branch, tip, db, size,
-                        str(meta.get("saved_at")))
+        return Restored(
+            target.remote.shown, target.branch, tip, db, size, str(meta.get("saved_at"))
+        )
 
 
 def _unpack(target: Branch, commit: str, parts: list[str], digest: object, out: Path) -> int:
@@ -300,8 +355,9 @@ def _unpack(target: Branch, commit: str, parts: list[str], digest: object, out: 
     gz = zlib.decompressobj(31)
     with open(out, "wb") as f:
         for part in parts:
-            data = target.remote.run("cat-file", "blob", f"{commit}:{part}",
-                                     git_dir=target.git_dir).stdout
+            data = target.remote.run(
+                "cat-file", "blob", f"{commit}:{part}", git_dir=target.git_dir
+            ).stdout
             piece = gz.decompress(data)
             h.update(piece)
             f.write(piece)

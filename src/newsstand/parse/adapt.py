@@ -105,8 +105,7 @@ def _counted(*counts: tuple[int, str]) -> Iterable[str]:
     return (f"{count} {what}" for count, what in counts if count)
 
 
-_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200,
-                   "yearly": 525600}
+_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200, "yearly": 525600}
 
 
 def _count(value: str | None) -> int | None:

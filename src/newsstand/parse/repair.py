@@ -186,5 +186,3 @@ _REPAIRS: tuple[Callable[[bytes, etree.XMLSyntaxError], tuple[bytes, str]], ...]
     _declare_prefixes,
     _escape_ampersands,
 )
-
-

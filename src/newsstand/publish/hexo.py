@@ -28,8 +28,9 @@ from ..model import Item, Output, Post
 
 TARGET = "hexo"
 # errors that every further post would hit too: stop at the first
-_FOLDER_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
-                            errno.EFBIG, errno.ENOTDIR})
+_FOLDER_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.ENOTDIR}
+)
 FORMAT_VERSION = "1"  # bump when the rendered bytes change for the same input
 ID_LENGTH = 8
 RENDER_BATCH = 1024  # items in flight at once: memory stays flat however many there are
@@ -53,8 +54,9 @@ def _yaml_node(key: str, value: str | bool | list[str]) -> yaml.Node:
     if isinstance(value, bool):
         return yaml.ScalarNode(_BOOL, "true" if value else "false")
     if isinstance(value, list):
-        return yaml.SequenceNode("tag:yaml.org,2002:seq", [yaml.ScalarNode(_STR, v) for v in value],
-                                 flow_style=False)
+        return yaml.SequenceNode(
+            "tag:yaml.org,2002:seq", [yaml.ScalarNode(_STR, v) for v in value], flow_style=False
+        )
     return yaml.ScalarNode(_STR, value, style="'" if key in _QUOTED_KEYS else None)
 
 
@@ -144,8 +146,12 @@ def render_post(item: Item, *, tz: ZoneInfo, date_style: str, filename: str | No
         front["link"] = entry.link
     matter = front_matter(front)
     path = f"{post_folder(item)}/{filename or post_filename(title, item.uid)}"
-    return Post(path=path, text=f"---\n{matter}---\n\n{post_body(entry.content)}",
-                uid=item.uid, revision=item.revision)
+    return Post(
+        path=path,
+        text=f"---\n{matter}---\n\n{post_body(entry.content)}",
+        uid=item.uid,
+        revision=item.revision,
+    )
 
 
 def _render_job(job: tuple[Item, str | None, ZoneInfo, str]) -> Post:
@@ -234,12 +240,19 @@ class HexoPublisher:
         iterator = iter(items)
         while batch := list(itertools.islice(iterator, RENDER_BATCH)):
             jobs = [
-                (item, PurePosixPath(old.path).name if (old := previous.get(item.uid)) else None,
-                 self.tz, self.date_style)
+                (
+                    item,
+                    PurePosixPath(old.path).name if (old := previous.get(item.uid)) else None,
+                    self.tz,
+                    self.date_style,
+                )
                 for item in batch
             ]
-            posts = executor.map(_render_job, jobs, chunksize=64) if executor else map(
-                _render_job, jobs)
+            posts = (
+                executor.map(_render_job, jobs, chunksize=64)
+                if executor
+                else map(_render_job, jobs)
+            )
             yield from zip(batch, posts, strict=True)
 
     def publish(

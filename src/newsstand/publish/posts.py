@@ -41,7 +41,8 @@ class Ledger:
     def fresh(self, previous: dict[str, Output]) -> bool:
         """Whether the posts on record were written with the publisher's current settings."""
         return not previous or self.store.get_meta(f"{TARGET}.fingerprint") == (
-            self.publisher.fingerprint)
+            self.publisher.fingerprint
+        )
 
     def begin(self) -> None:
         """A publish starts: sweep what an unfinished one left, and note this one."""
@@ -49,8 +50,9 @@ class Ledger:
         if self.store.get_meta(f"{TARGET}.unfinished") and folder.is_dir():
             removed = remove_temporary_files(folder)
             if removed:
-                log.warning("removed %d temporary files an interrupted run left in %s",
-                            removed, folder)
+                log.warning(
+                    "removed %d temporary files an interrupted run left in %s", removed, folder
+                )
         self.store.set_meta(f"{TARGET}.unfinished", "1")
 
     def settings_used(self) -> None:
@@ -114,8 +116,9 @@ class EarlyPublish:
                 if ledger.fresh(previous):  # else all is for the full pass
                     ledger.settings_used()
                     for batch in self._batches():
-                        result = self.publisher.publish(store.items(batch), previous, (),
-                                                        should_stop=self._stopping)
+                        result = self.publisher.publish(
+                            store.items(batch), previous, (), should_stop=self._stopping
+                        )
                         store.save_outputs(TARGET, result.outputs, ())
                         previous.update((out.uid, out) for out in result.outputs)
                         # saved already; an error is the full pass's to meet and report
@@ -136,9 +139,14 @@ class EarlyPublish:
         self._thread.join()
 
 
-def publish(config: Config, store: Store, workers: Workers, *,
-            progress: Progress | None = None, stop: threading.Event | None = None
-            ) -> PublishResult:
+def publish(
+    config: Config,
+    store: Store,
+    workers: Workers,
+    *,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> PublishResult:
     """Bring the Hexo posts in step with the store (every stored item, not only new ones).
 
     Once ``stop`` is set, the post being written is finished, what was written is
@@ -160,9 +168,14 @@ def publish(config: Config, store: Store, workers: Workers, *,
 
     should_stop = stop.is_set if stop is not None else None
     try:
-        result = hexo.publish(store.items(stale), previous, gone, tick,
-                              executor=workers.for_jobs(len(stale) // BATCH),
-                              should_stop=should_stop)
+        result = hexo.publish(
+            store.items(stale),
+            previous,
+            gone,
+            tick,
+            executor=workers.for_jobs(len(stale) // BATCH),
+            should_stop=should_stop,
+        )
     except BrokenProcessPool:  # render here instead; writes are idempotent
         workers.broken, done = True, 0
         result = hexo.publish(store.items(stale), previous, gone, tick, should_stop=should_stop)

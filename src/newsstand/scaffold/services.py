@@ -59,13 +59,16 @@ def cron_line(config: Config, *, deploy: bool = False) -> str:
     """A crontab line: ``newsstand run`` every 10 minutes, silent unless it fails — then
     what it printed goes to cron's mail (set MAILTO in the crontab to choose where)."""
     words = [*command(), "run", "--config", str(config.path), *(["--deploy"] if deploy else [])]
-    job = (f"cd {shlex.quote(str(config.root))} &&"
-           f" out=$({' '.join(shlex.quote(w) for w in words)} 2>&1) || echo \"$out\"")
+    job = (
+        f"cd {shlex.quote(str(config.root))} &&"
+        f' out=$({" ".join(shlex.quote(w) for w in words)} 2>&1) || echo "$out"'
+    )
     return f"{CRON_SCHEDULE} " + job.replace("%", "\\%")  # cron reads % as a line break
 
 
-def write_systemd(directory: Path, config: Config, *, deploy: bool = False,
-                  force: bool = False) -> list[Path]:
+def write_systemd(
+    directory: Path, config: Config, *, deploy: bool = False, force: bool = False
+) -> list[Path]:
     """Write the units into ``directory``: all of them, or none if one is there already
     (unless ``force``)."""
     units = {directory / name: text for name, text in systemd_units(config, deploy=deploy).items()}

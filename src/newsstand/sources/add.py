@@ -34,14 +34,22 @@ class Added:
 
     @property
     def place(self) -> str:
-        return " › ".join(filter(None, (self.feed["category"], self.feed["source"],
-                                        self.feed["channel"])))
+        return " › ".join(
+            filter(None, (self.feed["category"], self.feed["source"], self.feed["channel"]))
+        )
 
 
-def add_feed(config: Config, target: str, values: Mapping[str, str], *,
-             category: str | None = None, source: str | None = None,
-             channel: str | None = None, params: Mapping[str, Any] | None = None,
-             ask: Ask | None = None) -> Added:
+def add_feed(
+    config: Config,
+    target: str,
+    values: Mapping[str, str],
+    *,
+    category: str | None = None,
+    source: str | None = None,
+    channel: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    ask: Ask | None = None,
+) -> Added:
     """Add ``target`` (an RSSHub path, a URL on one of our instances, or a page or feed
     URL) to the config; AddError says why it cannot be."""
     rsshub_params = dict(params or {})
@@ -72,16 +80,21 @@ def add_feed(config: Config, target: str, values: Mapping[str, str], *,
     return added
 
 
-def _url_feed(config: Config, url: str, category: str | None, source: str | None,
-              channel: str | None, ask: Ask | None) -> Added:
+def _url_feed(
+    config: Config,
+    url: str,
+    category: str | None,
+    source: str | None,
+    channel: str | None,
+    ask: Ask | None,
+) -> Added:
     try:
         found = discover(url, config.fetch)
     except DiscoveryError as exc:
         raise AddError(str(exc)) from None
     notes = []
     if found.url != url:
-        notes.append(f"found the feed {found.url}" + (f" ({found.title})" if found.title
-                                                       else ""))
+        notes.append(f"found the feed {found.url}" + (f" ({found.title})" if found.title else ""))
     notes += [f"  the page also names {other}" for other in found.others]
     if not (category and source):
         if ask is None:
@@ -89,5 +102,12 @@ def _url_feed(config: Config, url: str, category: str | None, source: str | None
         category = category or ask("category", None)
         source = source or ask("source", found.title or None)
         channel = channel or ask("channel", source)
-    return Added({"url": found.url, "category": category, "source": source,
-                  "channel": channel if channel != source else None}, notes)
+    return Added(
+        {
+            "url": found.url,
+            "category": category,
+            "source": source,
+            "channel": channel if channel != source else None,
+        },
+        notes,
+    )

@@ -79,7 +79,7 @@ def split_query(path: str) -> tuple[str, str]:
     """``/a/:b?/c?x=1`` -> (``/a/:b?/c``, ``?x=1``): a ``?`` ending a ``:name`` marks it
     optional; the first other ``?`` starts the query."""
     for i, c in enumerate(path):
-        if c == "?" and not path[path.rfind("/", 0, i) + 1:i].startswith(":"):
+        if c == "?" and not path[path.rfind("/", 0, i) + 1 : i].startswith(":"):
             return path[:i], path[i:]
     return path, ""
 
@@ -155,8 +155,7 @@ def _clean_heading(text: str) -> str:
     """``💰 金融`` -> ``金融``; ``1x.com <Site url="1x.com"/>`` -> ``1x.com``."""
     text = _SITE_TAG.sub("", text)
     text = "".join(
-        c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cf", "Mn")
-        or c.isalnum()
+        c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cf", "Mn") or c.isalnum()
     )
     return " ".join(text.split())
 
@@ -180,8 +179,11 @@ def _read_tag(text: str, start: int) -> tuple[dict[str, str], int]:
         if text[j] == ">":
             return attrs, j + 1
         m = _ATTR.match(text, j)
-        if m is None or m.end() == j or (m.group(2) is None and m.group(3) is None
-                                          and not _flag_end(text, m.end())):
+        if (
+            m is None
+            or m.end() == j
+            or (m.group(2) is None and m.group(3) is None and not _flag_end(text, m.end()))
+        ):
             return attrs, j  # not an attribute: the tag lacks its ">"
         value = m.group(2) if m.group(2) is not None else m.group(3)
         attrs[m.group(1)] = value if value is not None else ""
@@ -250,8 +252,9 @@ def parse_docs(text: str, origin: str = "", *, category_id: str | None = None) -
     return routes
 
 
-def _routes_of_tag(attrs: dict[str, str], heads: _Headings, origin: str, line: int,
-                   category_id: str | None) -> Iterator[Route]:
+def _routes_of_tag(
+    attrs: dict[str, str], heads: _Headings, origin: str, line: int, category_id: str | None
+) -> Iterator[Route]:
     category = heads.category or CATEGORIES.get(category_id or "", category_id or "")
     cid = _CATEGORY_IDS.get(category, category_id)
     if ":data" in attrs:  # the new format
@@ -278,8 +281,9 @@ def _routes_of_tag(attrs: dict[str, str], heads: _Headings, origin: str, line: i
         category_id=cid,
         source=heads.source or _namespace(path),
         channel=heads.channel,
-        parameters=tuple((n, described[i] if i < len(described) else "")
-                         for i, n in enumerate(names)),
+        parameters=tuple(
+            (n, described[i] if i < len(described) else "") for i, n in enumerate(names)
+        ),
         origin=origin,
         line=line,
         format="old",
@@ -292,9 +296,16 @@ def _description(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _api_routes(namespace: str, source: str, data: Mapping[str, Any], origin: str,
-                line: int | None, fmt: str, category: str | None = None,
-                category_id: str | None = None) -> Iterator[Route]:
+def _api_routes(
+    namespace: str,
+    source: str,
+    data: Mapping[str, Any],
+    origin: str,
+    line: int | None,
+    fmt: str,
+    category: str | None = None,
+    category_id: str | None = None,
+) -> Iterator[Route]:
     paths = data.get("path")
     paths = [paths] if isinstance(paths, str) else list(paths or [])
     if category is None:
@@ -343,8 +354,14 @@ def parse_namespace_api(data: Any, origin: str = "") -> list[Route]:
     if not isinstance(data, Mapping):
         raise CatalogError(f"{origin}: expected a JSON object of namespaces")
     if isinstance(data.get("routes"), Mapping):  # a single namespace
-        example = next((r.get("example") for r in data["routes"].values()
-                        if isinstance(r, Mapping) and r.get("example")), "")
+        example = next(
+            (
+                r.get("example")
+                for r in data["routes"].values()
+                if isinstance(r, Mapping) and r.get("example")
+            ),
+            "",
+        )
         data = {_namespace(example or ""): data}
     routes: list[Route] = []
     for namespace, info in data.items():
@@ -353,9 +370,9 @@ def parse_namespace_api(data: Any, origin: str = "") -> list[Route]:
         source = str(info.get("name") or namespace)
         for key, route in (info.get("routes") or {}).items():
             if isinstance(route, Mapping):
-                routes += _api_routes(namespace, source, {"path": key, **route}, origin, None,
-                                      "api")
+                routes += _api_routes(
+                    namespace, source, {"path": key, **route}, origin, None, "api"
+                )
     if not routes and data:
         raise CatalogError(f"{origin}: no routes in the answer; is this RSSHub's /api/namespace?")
     return routes
-

@@ -15,8 +15,13 @@ from ..model import Fetched, ParsedFeed
 from ..parse import ParseError, parse
 
 FEED_TYPES = (
-    "application/rss+xml", "application/atom+xml", "application/feed+json",
-    "application/json", "application/rdf+xml", "application/x-atom+xml", "text/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/x-atom+xml",
+    "text/xml",
 )
 
 
@@ -75,8 +80,10 @@ def discover(url: str, fetch: FetchConfig) -> Discovered:
         return Discovered(url, parsed.title)
     links = feed_links(page.body, page.url)
     if not links:
-        raise DiscoveryError(f"{url} is not a feed and names none (no <link rel=\"alternate\""
-                             " type=\"application/rss+xml\">); give the feed's own URL")
+        raise DiscoveryError(
+            f'{url} is not a feed and names none (no <link rel="alternate"'
+            ' type="application/rss+xml">); give the feed\'s own URL'
+        )
     (feed,) = asyncio.run(get(links[:1]))
     if not feed.ok:
         raise DiscoveryError(f"{url} names the feed {links[0]}, but it failed: {feed.error}")

@@ -125,7 +125,8 @@ def migrate(folder: Path, lookup: Callable[[str], Route | None]) -> Migration:
             if not (category and source):
                 result.skipped.append(
                     f"{path}: no heading above it says where it belongs and the catalog "
-                    "does not know it (run `newsstand routes sync`, then migrate again)")
+                    "does not know it (run `newsstand routes sync`, then migrate again)"
+                )
                 continue
             result.feeds.append(_feed(path, category, source, channel))
     if user_file.is_file():
@@ -143,12 +144,14 @@ def migrate(folder: Path, lookup: Callable[[str], Route | None]) -> Migration:
             if isinstance(category, list):
                 category = category[0] if category else None
             if not (category and source):
-                result.skipped.append(f"{user_file.name} diy #{i} ({link}): no categories or "
-                                      "source_parent")
+                result.skipped.append(
+                    f"{user_file.name} diy #{i} ({link}): no categories or source_parent"
+                )
                 continue
             channel = item.get("source_child") or (route.channel if route else None)
-            result.feeds.append(_feed(link, str(category), str(source),
-                                      str(channel) if channel else None))
+            result.feeds.append(
+                _feed(link, str(category), str(source), str(channel) if channel else None)
+            )
     return result
 
 

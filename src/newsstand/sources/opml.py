@@ -19,8 +19,15 @@ from lxml import etree
 from ..model import Feed
 from ..rsshub import PARAMS as RSSHUB_PARAMS
 
-__all__ = ["ImportPlan", "OPMLError", "OutlineFeed", "export_opml", "plan_import", "read_opml",
-           "route_of"]
+__all__ = [
+    "ImportPlan",
+    "OPMLError",
+    "OutlineFeed",
+    "export_opml",
+    "plan_import",
+    "read_opml",
+    "route_of",
+]
 
 
 class OPMLError(Exception):
@@ -48,16 +55,17 @@ def _attr(element: etree._Element, name: str) -> str | None:
 
 def read_opml(data: bytes) -> list[OutlineFeed]:
     """Every feed (an outline with ``xmlUrl``) in document order."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True,
-                             huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise OPMLError(f"not XML: {exc}") from None
     if root is None or etree.QName(root).localname.lower() != "opml":
         raise OPMLError("not an OPML document (its root element is not <opml>)")
-    body = next((c for c in root if isinstance(c.tag, str)
-                 and etree.QName(c).localname.lower() == "body"), None)
+    body = next(
+        (c for c in root if isinstance(c.tag, str) and etree.QName(c).localname.lower() == "body"),
+        None,
+    )
     if body is None:
         raise OPMLError("the OPML document has no <body>")
     return list(_walk(body, ()))
@@ -66,13 +74,15 @@ def read_opml(data: bytes) -> list[OutlineFeed]:
 def _walk(parent: etree._Element, folders: tuple[str, ...]) -> Iterator[OutlineFeed]:
     for outline in parent:
         if not isinstance(outline.tag, str) or etree.QName(outline).localname.lower() != (
-                "outline"):
+            "outline"
+        ):
             continue
         title = _attr(outline, "title") or _attr(outline, "text")
         url = _attr(outline, "xmlUrl")
         if url:
-            yield OutlineFeed(url, title, folders,
-                              enabled=(_attr(outline, "isDisabled") or "").lower() != "true")
+            yield OutlineFeed(
+                url, title, folders, enabled=(_attr(outline, "isDisabled") or "").lower() != "true"
+            )
         else:
             yield from _walk(outline, (*folders, title) if title else folders)
 
@@ -95,8 +105,9 @@ class ImportPlan:
     refused: list[str] = field(default_factory=list)  # one line each: what and why
 
 
-def plan_import(outlines: Sequence[OutlineFeed], instances: Sequence[str],
-                default_category: str) -> ImportPlan:
+def plan_import(
+    outlines: Sequence[OutlineFeed], instances: Sequence[str], default_category: str
+) -> ImportPlan:
     """The ``[[feeds]]`` tables for OPML outlines; URLs on ``instances`` become routes."""
     plan = ImportPlan()
     for outline in outlines:
@@ -105,11 +116,16 @@ def plan_import(outlines: Sequence[OutlineFeed], instances: Sequence[str],
             continue
         route, params = route_of(outline.url, instances) or (None, {})
         category, source, channel = place_of(outline, default_category)
-        plan.feeds.append({"route" if route else "url": route or outline.url,
-                           "category": category, "source": source,
-                           "channel": channel if channel != source else None,
-                           "enabled": None if outline.enabled else False,
-                           "rsshub_params": params or None})
+        plan.feeds.append(
+            {
+                "route" if route else "url": route or outline.url,
+                "category": category,
+                "source": source,
+                "channel": channel if channel != source else None,
+                "enabled": None if outline.enabled else False,
+                "rsshub_params": params or None,
+            }
+        )
     return plan
 
 
@@ -118,18 +134,22 @@ def route_of(url: str, instances: Sequence[str]) -> tuple[str, dict[str, str]] |
     parameters (``limit=20`` …); an access key or code is dropped."""
     for instance in instances:
         if url.startswith(instance + "/"):
-            path, _, query = url[len(instance):].partition("?")
+            path, _, query = url[len(instance) :].partition("?")
             path = unquote(path)  # kept readable; fetching encodes it again
-            pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-                     if k not in ("key", "code")]
+            pairs = [
+                (k, v)
+                for k, v in parse_qsl(query, keep_blank_values=True)
+                if k not in ("key", "code")
+            ]
             params = {k: v for k, v in pairs if k in RSSHUB_PARAMS}
             rest = [(k, v) for k, v in pairs if k not in RSSHUB_PARAMS]
             return path + ("?" + urlencode(rest) if rest else ""), params
     return None
 
 
-def export_opml(feeds: Sequence[Feed], instance: str, title: str = "newsstand", *,
-                stamp: bool = True) -> bytes:
+def export_opml(
+    feeds: Sequence[Feed], instance: str, title: str = "newsstand", *, stamp: bool = True
+) -> bytes:
     """An OPML 2.0 document: category folders holding source folders holding feeds.
 
     A route's URL is on ``instance``, without any access key. ``stamp=False`` leaves out
@@ -140,7 +160,8 @@ def export_opml(feeds: Sequence[Feed], instance: str, title: str = "newsstand", 
     etree.SubElement(head, "title").text = title
     if stamp:
         etree.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime(
-            "%a, %d %b %Y %H:%M:%S GMT")
+            "%a, %d %b %Y %H:%M:%S GMT"
+        )
     body = etree.SubElement(root, "body")
     folders: dict[tuple[str, ...], etree._Element] = {}
     for feed in feeds:
@@ -155,8 +176,7 @@ def export_opml(feeds: Sequence[Feed], instance: str, title: str = "newsstand", 
         if not feed.enabled:
             attrs["isDisabled"] = "true"  # not standard; readers ignore it, we read it back
         etree.SubElement(parent, "outline", attrs)
-    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                 pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return data
 
 

@@ -60,8 +60,9 @@ def sync_instance(store: Store, instances: Sequence[str], fetch: FetchConfig) ->
     urls = tuple(i.rstrip("/") + API for i in instances)
 
     async def get() -> Fetched:
-        async with Fetcher(replace(fetch, max_bytes=max(fetch.max_bytes, API_MAX_BYTES)),
-                           backoff=0.5) as fetcher:
+        async with Fetcher(
+            replace(fetch, max_bytes=max(fetch.max_bytes, API_MAX_BYTES)), backoff=0.5
+        ) as fetcher:
             return await fetcher.fetch(Request("catalog", urls))
 
     fetched = asyncio.run(get())
@@ -113,8 +114,9 @@ def find_route(store: Store, path: str) -> Route | None:
             rank = 2
         else:
             continue
-        ranked.append((rank, -_literal_segments(route.path), _PREFERENCE.get(route.format, 3),
-                       route))
+        ranked.append(
+            (rank, -_literal_segments(route.path), _PREFERENCE.get(route.format, 3), route)
+        )
     ranked.sort(key=lambda t: t[:3])
     return ranked[0][3] if ranked else None
 
@@ -130,8 +132,9 @@ def resolve(store: Store, path: str, values: Mapping[str, str]) -> Resolved:
     names = [n for n, _ in template_params(path)]
     unknown = [k for k in values if k not in names]
     if unknown:
-        raise RouteError(f"{path} has no parameter {unknown[0]!r}; its parameters: "
-                         + ", ".join(names))
+        raise RouteError(
+            f"{path} has no parameter {unknown[0]!r}; its parameters: " + ", ".join(names)
+        )
     try:
         concrete = fill_template(path, values)
     except KeyError as exc:
@@ -142,8 +145,9 @@ def resolve(store: Store, path: str, values: Mapping[str, str]) -> Resolved:
     return Resolved(concrete + query, route)
 
 
-def place_for(resolved: Resolved, category: str | None, source: str | None,
-              channel: str | None) -> tuple[str, str, str | None]:
+def place_for(
+    resolved: Resolved, category: str | None, source: str | None, channel: str | None
+) -> tuple[str, str, str | None]:
     """Where a route's feed is filed: the flags given, else the catalog's place."""
     route = resolved.route
     category = category or (route.category if route else None)
@@ -152,12 +156,19 @@ def place_for(resolved: Resolved, category: str | None, source: str | None,
     if not (category and source):
         raise RouteError(
             f"{resolved.path} is not in the route catalog; run `newsstand routes sync`, "
-            "or give --category and --source (and --channel)")
+            "or give --category and --source (and --channel)"
+        )
     return category, source, channel
 
 
-def route_feed(store: Store, target: str, values: Mapping[str, str], category: str | None,
-               source: str | None, channel: str | None) -> dict[str, str | None]:
+def route_feed(
+    store: Store,
+    target: str,
+    values: Mapping[str, str],
+    category: str | None,
+    source: str | None,
+    channel: str | None,
+) -> dict[str, str | None]:
     """The ``[[feeds]]`` table for an RSSHub path the user typed (``rsshub://`` too)."""
     try:
         resolved = resolve(store, normalize_route(target), values)
@@ -165,5 +176,9 @@ def route_feed(store: Store, target: str, values: Mapping[str, str], category: s
     except ValueError as exc:  # RouteError included
         raise RouteError(str(exc)) from None
     category, source, channel = place_for(resolved, category, source, channel)
-    return {"route": path, "category": category, "source": source,
-            "channel": channel if channel != source else None}
+    return {
+        "route": path,
+        "category": category,
+        "source": source,
+        "channel": channel if channel != source else None,
+    }

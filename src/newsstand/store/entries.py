@@ -22,8 +22,15 @@ def entry_uid(feed_key: str, entry_id: str) -> str:
 def entry_digest(entry: Entry) -> str:
     """What tells a changed entry from the stored one."""
     h = hashlib.sha1()
-    for part in (entry.title, entry.link, entry.author, iso(entry.published),
-                 iso(entry.updated), entry.thumbnail, entry.content):
+    for part in (
+        entry.title,
+        entry.link,
+        entry.author,
+        iso(entry.published),
+        iso(entry.updated),
+        entry.thumbnail,
+        entry.content,
+    ):
         h.update((part or "").encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
@@ -49,7 +56,8 @@ class EntryQueries(Queries):
         if feed.keep_per_feed:
             row = self._db.execute(
                 "SELECT published FROM entries WHERE feed_id = ? ORDER BY published DESC"
-                " LIMIT 1 OFFSET ?", (feed_id, feed.keep_per_feed - 1),
+                " LIMIT 1 OFFSET ?",
+                (feed_id, feed.keep_per_feed - 1),
             ).fetchone()
             if row and (cutoff is None or row[0] > cutoff):
                 cutoff = row[0]
@@ -66,9 +74,18 @@ class EntryQueries(Queries):
             revision = revision or self._next_revision()
             # An item without a date keeps the time it was first seen, run after run.
             published = iso(entry.published) or (old[1] if old else iso(now))
-            values = (entry.link, entry.title, entry.author, published,
-                      int(entry.published is not None), iso(entry.updated), entry.content,
-                      entry.thumbnail, digest, revision)
+            values = (
+                entry.link,
+                entry.title,
+                entry.author,
+                published,
+                int(entry.published is not None),
+                iso(entry.updated),
+                entry.content,
+                entry.thumbnail,
+                digest,
+                revision,
+            )
             if old is None:
                 self._db.execute(
                     "INSERT INTO entries (link, title, author, published, dated, updated,"
@@ -145,14 +162,28 @@ class EntryQueries(Queries):
         if uids is not None:
             sql += " WHERE e.uid IN (SELECT value FROM json_each(?))"
             params = (json_list(list(uids)),)
-        sql += (" ORDER BY e.id" if uids is not None
-                else " ORDER BY MIN(e.published, e.first_seen) DESC, e.id DESC")
+        sql += (
+            " ORDER BY e.id"
+            if uids is not None
+            else " ORDER BY MIN(e.published, e.first_seen) DESC, e.id DESC"
+        )
         for row in self._db.execute(sql, params):
             yield Item(
-                uid=row[0], feed_key=row[1], category=row[2], source=row[3], channel=row[4],
-                entry=Entry(id=row[5], link=row[6], title=row[7], author=row[8],
-                            published=dt(row[9]), updated=dt(row[10]), content=row[11],
-                            thumbnail=row[12]),
+                uid=row[0],
+                feed_key=row[1],
+                category=row[2],
+                source=row[3],
+                channel=row[4],
+                entry=Entry(
+                    id=row[5],
+                    link=row[6],
+                    title=row[7],
+                    author=row[8],
+                    published=dt(row[9]),
+                    updated=dt(row[10]),
+                    content=row[11],
+                    thumbnail=row[12],
+                ),
                 revision=row[13],
             )
 
@@ -162,11 +193,14 @@ class EntryQueries(Queries):
         A date in the future sorts at the time the entry was first seen, so a feed that
         dates its items ahead cannot pin them above the present.
         """
-        return [IndexRow._make(row) for row in self._db.execute(
-            "SELECT e.id, e.uid, e.revision, MIN(e.published, e.first_seen) AS at,"
-            " f.category, f.source, f.channel"
-            " FROM entries e JOIN feeds f ON f.id = e.feed_id ORDER BY at, e.id"
-        )]
+        return [
+            IndexRow._make(row)
+            for row in self._db.execute(
+                "SELECT e.id, e.uid, e.revision, MIN(e.published, e.first_seen) AS at,"
+                " f.category, f.source, f.channel"
+                " FROM entries e JOIN feeds f ON f.id = e.feed_id ORDER BY at, e.id"
+            )
+        ]
 
     def state(self) -> str:
         """Changes whenever any entry is written or deleted."""
@@ -188,10 +222,13 @@ def _same_link_same_entry(
     result = []
     for entry in entries:
         old_id = by_link.get(entry.link or "")
-        if (entry.id not in known and old_id is not None and old_id not in ids
-                and links[entry.link or ""] == 1):
+        if (
+            entry.id not in known
+            and old_id is not None
+            and old_id not in ids
+            and links[entry.link or ""] == 1
+        ):
             entry = replace(entry, id=old_id)
             ids.add(old_id)
         result.append(entry)
     return result
-

@@ -49,8 +49,9 @@ class FeedQueries(EntryQueries):
     def states(self) -> dict[str, FeedState]:
         """feed key -> its schedule and standing, for every feed in the store."""
         return {
-            row[0]: FeedState(dt(row[1]), dt(row[2]), row[3], row[4], row[5], dt(row[6]),
-                              row[7], row[8])
+            row[0]: FeedState(
+                dt(row[1]), dt(row[2]), row[3], row[4], row[5], dt(row[6]), row[7], row[8]
+            )
             for row in self._db.execute(
                 "SELECT key, next_due, gone_since, moved_to, consecutive_failures, last_error,"
                 " last_success, ttl_minutes, max_age FROM feeds"
@@ -58,7 +59,9 @@ class FeedQueries(EntryQueries):
         }
 
     def record(
-        self, outcomes: Sequence[Outcome], now: datetime | None = None,
+        self,
+        outcomes: Sequence[Outcome],
+        now: datetime | None = None,
         rest: Callable[[int], timedelta] | None = None,
     ) -> list[Stored]:
         """Store fetches in one transaction: entries new or changed, feed health, log lines.
@@ -89,9 +92,20 @@ class FeedQueries(EntryQueries):
                         # a 304 that repeats no Cache-Control keeps what the 200 said
                         " max_age = COALESCE(?, CASE WHEN ? = 304 THEN max_age END)"
                         " WHERE id = ?",
-                        (at, at, fetched.status, fetched.url, fetched.etag,
-                         fetched.last_modified, outcome.title, fetched.moved_to,
-                         outcome.ttl_minutes, fetched.max_age, fetched.status, feed_id),
+                        (
+                            at,
+                            at,
+                            fetched.status,
+                            fetched.url,
+                            fetched.etag,
+                            fetched.last_modified,
+                            outcome.title,
+                            fetched.moved_to,
+                            outcome.ttl_minutes,
+                            fetched.max_age,
+                            fetched.status,
+                            feed_id,
+                        ),
                     )
                 else:
                     (failures,) = self._db.execute(
@@ -105,36 +119,59 @@ class FeedQueries(EntryQueries):
                         " consecutive_failures = ?, next_due = ?,"
                         " gone_since = CASE WHEN ? THEN COALESCE(gone_since, ?) END"
                         " WHERE id = ?",
-                        (at, fetched.status, error, failures, iso(now + wait) if wait else None,
-                         fetched.status == 410, at, feed_id),
+                        (
+                            at,
+                            fetched.status,
+                            error,
+                            failures,
+                            iso(now + wait) if wait else None,
+                            fetched.status == 410,
+                            at,
+                            feed_id,
+                        ),
                     )
                 self._db.execute(
                     "INSERT INTO fetch_log (feed_id, at, url, status, etag, last_modified,"
                     " error, new, updated, bytes, elapsed_ms)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (feed_id, at, fetched.url, fetched.status, fetched.etag,
-                     fetched.last_modified, error, stored.new, stored.updated,
-                     len(fetched.body), int(fetched.elapsed * 1000)),
+                    (
+                        feed_id,
+                        at,
+                        fetched.url,
+                        fetched.status,
+                        fetched.etag,
+                        fetched.last_modified,
+                        error,
+                        stored.new,
+                        stored.updated,
+                        len(fetched.body),
+                        int(fetched.elapsed * 1000),
+                    ),
                 )
                 results.append(stored)
         return results
 
     def feed_records(self) -> list[FeedRecord]:
         """Every feed the store knows, by place."""
-        return [FeedRecord(*row) for row in self._db.execute(
-            "SELECT f.key, f.category, f.source, f.channel, f.last_attempt, f.last_success,"
-            " f.last_status, f.last_error, f.consecutive_failures, f.next_due, f.gone_since,"
-            " f.moved_to, (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries"
-            " FROM feeds f ORDER BY f.category, f.source, f.channel"
-        )]
+        return [
+            FeedRecord(*row)
+            for row in self._db.execute(
+                "SELECT f.key, f.category, f.source, f.channel, f.last_attempt, f.last_success,"
+                " f.last_status, f.last_error, f.consecutive_failures, f.next_due, f.gone_since,"
+                " f.moved_to, (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries"
+                " FROM feeds f ORDER BY f.category, f.source, f.channel"
+            )
+        ]
 
     # -- RSSHub instances ---------------------------------------------------------------
 
     def demoted_instances(self, now: datetime | None = None) -> set[str]:
         """Instances that failed run after run and are to be tried last for now."""
         at = iso(now or datetime.now(UTC))
-        return {row[0] for row in self._db.execute(
-            "SELECT url FROM instances WHERE demoted_until > ?", (at,))}
+        return {
+            row[0]
+            for row in self._db.execute("SELECT url FROM instances WHERE demoted_until > ?", (at,))
+        }
 
     def record_instances(self, answered: dict[str, bool], now: datetime | None = None) -> None:
         """Note how each instance did in a run (True: it answered at least once).
@@ -151,14 +188,17 @@ class FeedQueries(EntryQueries):
                     self._db.execute(
                         "INSERT INTO instances (url, failures, last_success) VALUES (?, 0, ?)"
                         " ON CONFLICT (url) DO UPDATE SET failures = 0, last_success = ?,"
-                        " demoted_until = NULL", (url, at, at))
+                        " demoted_until = NULL",
+                        (url, at, at),
+                    )
                     continue
                 self._db.execute(
                     "INSERT INTO instances (url, failures, last_failure) VALUES (?, 1, ?)"
                     " ON CONFLICT (url) DO UPDATE SET failures = failures + 1, last_failure = ?",
-                    (url, at, at))
+                    (url, at, at),
+                )
                 self._db.execute(
                     "UPDATE instances SET demoted_until = ? WHERE url = ? AND failures >= ?"
                     " AND (demoted_until IS NULL OR demoted_until <= ?)",
-                    (until, url, INSTANCE_FAILURES, at))
-
+                    (until, url, INSTANCE_FAILURES, at),
+                )

@@ -21,11 +21,15 @@ def _forget_access_keys(db: sqlite3.Connection) -> bool:
     """Migration 5: earlier versions kept the URL a route was fetched from, RSSHub's access
     key (or code) included, and URLs resolved against it could reach entries. Take every
     access parameter out of what the store holds; True when anything held one."""
-    secrets = secrets_in(url or "" for (url,) in db.execute(
-        "SELECT fetched_url FROM feeds WHERE route IS NOT NULL UNION"
-        " SELECT l.url FROM fetch_log l JOIN feeds f ON f.id = l.feed_id"
-        " WHERE f.route IS NOT NULL UNION"
-        " SELECT moved_to FROM feeds WHERE route IS NOT NULL"))
+    secrets = secrets_in(
+        url or ""
+        for (url,) in db.execute(
+            "SELECT fetched_url FROM feeds WHERE route IS NOT NULL UNION"
+            " SELECT l.url FROM fetch_log l JOIN feeds f ON f.id = l.feed_id"
+            " WHERE f.route IS NOT NULL UNION"
+            " SELECT moved_to FROM feeds WHERE route IS NOT NULL"
+        )
+    )
     if not secrets:
         return False
 
@@ -35,33 +39,49 @@ def _forget_access_keys(db: sqlite3.Connection) -> bool:
         for secret in secrets:
             for form in secret_forms(secret):
                 for name in ACCESS_PARAMS:
-                    text = re.sub(rf"([?&]){name}={re.escape(form)}(&?)",
-                                  lambda m: m[1] if m[2] else "", text)
+                    text = re.sub(
+                        rf"([?&]){name}={re.escape(form)}(&?)", lambda m: m[1] if m[2] else "", text
+                    )
                 text = text.replace(form, "***")
         return text
 
-    for table, columns in (("feeds", ("fetched_url", "moved_to", "last_error")),
-                           ("fetch_log", ("url", "error"))):
+    for table, columns in (
+        ("feeds", ("fetched_url", "moved_to", "last_error")),
+        ("fetch_log", ("url", "error")),
+    ):
         for row in db.execute(f"SELECT id, {', '.join(columns)} FROM {table}").fetchall():
             scrubbed = [scrub(value) for value in row[1:]]
             if scrubbed != list(row[1:]):
-                db.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in columns)}"
-                           " WHERE id = ?", (*scrubbed, row[0]))
+                db.execute(
+                    f"UPDATE {table} SET {', '.join(c + ' = ?' for c in columns)} WHERE id = ?",
+                    (*scrubbed, row[0]),
+                )
     for row in db.execute(
         "SELECT id, entry_id, link, title, author, published, updated, content, thumbnail"
-        " FROM entries").fetchall():
+        " FROM entries"
+    ).fetchall():
         link, content, thumbnail = scrub(row[2]), scrub(row[7]), scrub(row[8])
         if (link, content, thumbnail) == (row[2], row[7], row[8]):
             continue
-        entry = Entry(id=row[1], link=link, title=row[3], author=row[4],
-                      published=dt(row[5]), updated=dt(row[6]), content=content or "",
-                      thumbnail=thumbnail)
+        entry = Entry(
+            id=row[1],
+            link=link,
+            title=row[3],
+            author=row[4],
+            published=dt(row[5]),
+            updated=dt(row[6]),
+            content=content or "",
+            thumbnail=thumbnail,
+        )
         (revision,) = db.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'"
-            " RETURNING value").fetchone()
-        db.execute("UPDATE entries SET link = ?, content = ?, thumbnail = ?, digest = ?,"
-                   " revision = ? WHERE id = ?",
-                   (link, content, thumbnail, entry_digest(entry), int(revision), row[0]))
+            " RETURNING value"
+        ).fetchone()
+        db.execute(
+            "UPDATE entries SET link = ?, content = ?, thumbnail = ?, digest = ?,"
+            " revision = ? WHERE id = ?",
+            (link, content, thumbnail, entry_digest(entry), int(revision), row[0]),
+        )
     return True
 
 
@@ -172,4 +192,3 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], bool], ...] = (
     # 5: no RSSHub access key in anything kept
     _forget_access_keys,
 )
-

@@ -30,4 +30,3 @@ class OutputQueries(Queries):
                 "DELETE FROM outputs WHERE target = ? AND uid = ?",
                 [(target, uid) for uid in removed],
             )
-

@@ -80,7 +80,6 @@ class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries):
                 " permissions) and run again: nothing stored before is lost"
             ) from exc
 
-
     # -- snapshots (`newsstand store save`) ------------------------------------------
 
     def snapshot(self, path: Path) -> int:
@@ -91,13 +90,14 @@ class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries):
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
 
-
 def take_lock(db: Path) -> IO[str]:
     """Hold the store's lock file (``<db>.lock``) until the returned file is closed: what
     keeps two newsstand processes from writing one store, or replacing it, at once."""
     try:
-        return locks.take(db.with_name(db.name + ".lock"),
-                          f"another newsstand process is using {db}; wait for it to finish")
+        return locks.take(
+            db.with_name(db.name + ".lock"),
+            f"another newsstand process is using {db}; wait for it to finish",
+        )
     except locks.Busy as exc:
         raise StoreBusy(str(exc)) from None
 

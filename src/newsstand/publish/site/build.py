@@ -43,35 +43,50 @@ class SiteResult:
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"dir": str(self.dir), "pages": self.pages, "rendered": self.rendered,
-                "removed": self.removed, "search_bundles_indexed": self.indexed,
-                "skipped": self.skipped,
-                "phase_seconds": {k: round(v, 3) for k, v in self.phase_seconds.items()}}
+        return {
+            "dir": str(self.dir),
+            "pages": self.pages,
+            "rendered": self.rendered,
+            "removed": self.removed,
+            "search_bundles_indexed": self.indexed,
+            "skipped": self.skipped,
+            "phase_seconds": {k: round(v, 3) for k, v in self.phase_seconds.items()},
+        }
 
 
 def settings_of(config: Config) -> Settings:
     out = config.site_output
-    return Settings(title=config.site.title, url=config.site.url, base_path=out.base_path,
-                    per_page=out.per_page, language=out.language,
-                    timezone=config.site.timezone)
+    return Settings(
+        title=config.site.title,
+        url=config.site.url,
+        base_path=out.base_path,
+        per_page=out.per_page,
+        language=out.language,
+        timezone=config.site.timezone,
+    )
 
 
 def subscriptions(config: Config) -> str:
     """The configured feeds as the site's OPML (never with the RSSHub access key)."""
-    return export_opml(config.feeds, config.rsshub.instances[0], config.site.title,
-                       stamp=False).decode("utf-8")
+    return export_opml(
+        config.feeds, config.rsshub.instances[0], config.site.title, stamp=False
+    ).decode("utf-8")
 
 
-def build_site(config: Config, *, progress: Progress | None = None, force: bool = False,
-               workers: Workers | None = None) -> SiteResult:
+def build_site(
+    config: Config,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    workers: Workers | None = None,
+) -> SiteResult:
     """Build (or bring up to date) the site in ``[output.site] dir``, holding its lock (held,
     the site is not swapped: ``deploy`` reads it). Pages render in ``workers`` when there
     are many (in a pool of the build's own when none is given)."""
     out = config.site_output.dir
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        lock = locks.take(locks.site_lock_path(out),
-                          f"another newsstand process is building {out}")
+        lock = locks.take(locks.site_lock_path(out), f"another newsstand process is building {out}")
     except locks.Busy as exc:
         raise SiteBusy(str(exc)) from None
     try:
@@ -82,8 +97,9 @@ def build_site(config: Config, *, progress: Progress | None = None, force: bool 
 
 
 class _Build:
-    def __init__(self, config: Config, out: Path, progress: Progress, force: bool,
-                 workers: Workers) -> None:
+    def __init__(
+        self, config: Config, out: Path, progress: Progress, force: bool, workers: Workers
+    ) -> None:
         self.config = config
         self.out = out
         self.progress = progress
@@ -129,9 +145,16 @@ class _Build:
             self._phase("render")
             searched = self._search(plan, staging, old.get("search", {}))
             self._phase("search")
-            tree.write_manifest(staging, {"signature": signature, "base": plan.base,
-                                          "pages": pages,
-                                          "static": static, "search": searched})
+            tree.write_manifest(
+                staging,
+                {
+                    "signature": signature,
+                    "base": plan.base,
+                    "pages": pages,
+                    "static": static,
+                    "search": searched,
+                },
+            )
             tree.swap(staging, self.out)
             self._phase("swap")
         except BaseException:
@@ -150,16 +173,24 @@ class _Build:
 
         batches = _batches(changed())
         first = list(itertools.islice(batches, POOL_THRESHOLD))  # enough to choose
-        args = (self.config.store.url, staging, self.settings, self.config.site.tz,
-                self.theme_dir, tuple(plan.nav))
+        args = (
+            self.config.store.url,
+            staging,
+            self.settings,
+            self.config.site.tz,
+            self.theme_dir,
+            tuple(plan.nav),
+        )
         pool = self.workers.for_jobs(len(first))
         if pool is not None:
             try:
                 self._render_in_pool(pool, args, first, batches)
             except BrokenProcessPool:
                 self.workers.broken = True
-                raise SiteError("a page render worker died; run the build again (it"
-                                " renders in this process then)") from None
+                raise SiteError(
+                    "a page render worker died; run the build again (it"
+                    " renders in this process then)"
+                ) from None
         else:
             renderer = Renderer(*args)
             try:
@@ -173,8 +204,13 @@ class _Build:
         self.result.pages = len(keys)
         return keys
 
-    def _render_in_pool(self, pool: Executor, args: tuple[object, ...],
-                        first: list[list[Page]], rest: Iterator[list[Page]]) -> None:
+    def _render_in_pool(
+        self,
+        pool: Executor,
+        args: tuple[object, ...],
+        first: list[list[Page]],
+        rest: Iterator[list[Page]],
+    ) -> None:
         running: set[Future[list[tuple[str, int]]]] = set()
         for batch in itertools.chain(first, rest):
             running.add(pool.submit(render_batch, args, batch))
@@ -205,8 +241,12 @@ class _Build:
     def _search(self, plan: Plan, staging: Path, before: dict[str, str]) -> dict[str, str]:
         chunks = plan.search_chunks
         keys = {str(c.number): c.key for c in chunks}
-        dirty = [c for c in chunks if before.get(str(c.number)) != c.key
-                 or not (staging / search.bundle_dir(c.number)).is_dir()]
+        dirty = [
+            c
+            for c in chunks
+            if before.get(str(c.number)) != c.key
+            or not (staging / search.bundle_dir(c.number)).is_dir()
+        ]
         search.remove(staging, [int(n) for n in before if n not in keys])
         done = 0
 
@@ -218,7 +258,6 @@ class _Build:
         search.index(staging, dirty, on_done)
         self.result.indexed = len(dirty)
         return keys
-
 
 
 def _batches(pages: Iterator[Page]) -> Iterator[list[Page]]:

@@ -123,16 +123,18 @@ class _List:
 class Plan:
     """Every page of the site for one state of the store."""
 
-    def __init__(self, rows: Sequence[IndexRow], settings: Settings, tz: tzinfo,
-                 opml: str, theme: str) -> None:
+    def __init__(
+        self, rows: Sequence[IndexRow], settings: Settings, tz: tzinfo, opml: str, theme: str
+    ) -> None:
         self.settings = settings
         self.links = Links(settings.base_path)
         self.opml = opml
         self.theme = theme
         self.rows = rows
         self.local = [datetime.fromisoformat(row.at).astimezone(tz) for row in rows]
-        self.entry_paths = [self.links.entry(row.uid, at) for row, at in zip(rows, self.local,
-                                                                           strict=True)]
+        self.entry_paths = [
+            self.links.entry(row.uid, at) for row, at in zip(rows, self.local, strict=True)
+        ]
         self.path_of = {row.uid: path for row, path in zip(rows, self.entry_paths, strict=True)}
         self.nav = self._nav()
         # What every page depends on: when it changes, every page is rendered again, so
@@ -162,10 +164,17 @@ class Plan:
                 lst = places.get(key)
                 if lst is None:
                     folder = links.place(*key)
-                    crumbs = [(n, links.href(links.place(*key[: i + 1]) + "/index.html"))
-                              for i, n in enumerate(key[:-1])]
-                    lst = places[key] = _List(folder, ("category", "source", "channel")[depth - 1],
-                                              key[-1], crumbs, feeds=depth == 1)
+                    crumbs = [
+                        (n, links.href(links.place(*key[: i + 1]) + "/index.html"))
+                        for i, n in enumerate(key[:-1])
+                    ]
+                    lst = places[key] = _List(
+                        folder,
+                        ("category", "source", "channel")[depth - 1],
+                        key[-1],
+                        crumbs,
+                        feeds=depth == 1,
+                    )
                 lst.uids.append(uid)
                 lst.revisions.append(revision)
             at = self.local[index]
@@ -175,31 +184,48 @@ class Plan:
             ):
                 lst = table.get(folder)
                 if lst is None:
-                    crumbs = [] if table is months else [
-                        (f"{at:%Y-%m}", links.href(links.month(at) + "/index.html"))]
+                    crumbs = (
+                        []
+                        if table is months
+                        else [(f"{at:%Y-%m}", links.href(links.month(at) + "/index.html"))]
+                    )
                     lst = table[folder] = _List(folder, "archive", title, crumbs)
                 lst.uids.append(uid)
                 lst.revisions.append(revision)
         for key, lst in places.items():
             lst.children = sorted(
-                (child[-1], links.href(places[child].folder + "/index.html"),
-                 len(places[child].uids))
-                for child in places if len(child) == len(key) + 1 and child[:-1] == key
+                (
+                    child[-1],
+                    links.href(places[child].folder + "/index.html"),
+                    len(places[child].uids),
+                )
+                for child in places
+                if len(child) == len(key) + 1 and child[:-1] == key
             )
         for month in months.values():
-            month.children = [(d.title[-2:], links.href(d.folder + "/index.html"), len(d.uids))
-                              for d in days.values() if d.folder.startswith(month.folder + "/")]
+            month.children = [
+                (d.title[-2:], links.href(d.folder + "/index.html"), len(d.uids))
+                for d in days.values()
+                if d.folder.startswith(month.folder + "/")
+            ]
         self.tree = self._tree(places)
-        self.archive = [(m.title, links.href(m.folder + "/index.html"), len(m.uids))
-                        for m in reversed(months.values())]
+        self.archive = [
+            (m.title, links.href(m.folder + "/index.html"), len(m.uids))
+            for m in reversed(months.values())
+        ]
         return [home, *places.values(), *months.values(), *days.values()]
 
     def _tree(self, places: dict[tuple[str, ...], _List]) -> list[dict[str, object]]:
         def node(key: tuple[str, ...]) -> dict[str, object]:
             lst = places[key]
             children = sorted(c for c in places if len(c) == len(key) + 1 and c[:-1] == key)
-            return {"name": key[-1], "href": self.links.href(lst.folder + "/index.html"),
-                    "count": len(lst.uids), "children": [node(c) for c in children]}
+            return {
+                "name": key[-1],
+                "href": self.links.href(lst.folder + "/index.html"),
+                "count": len(lst.uids),
+                "children": [node(c) for c in children],
+            }
+
         return [node(k) for k in sorted(k for k in places if len(k) == 1)]
 
     # -- pages --------------------------------------------------------------------
@@ -211,42 +237,76 @@ class Plan:
         total = len(lst.uids)
         older_than_front = total - per_page  # entries [0, older_than_front) are not on the front
         last = (older_than_front - 1) // per_page + 1 if older_than_front > 0 else 0
-        base = {"kind": lst.kind, "title": lst.title, "crumbs": lst.crumbs,
-                "children": lst.children, "count": total,
-                "feeds": self._feed_links(prefix) if lst.feeds else None}
+        base = {
+            "kind": lst.kind,
+            "title": lst.title,
+            "crumbs": lst.crumbs,
+            "children": lst.children,
+            "count": total,
+            "feeds": self._feed_links(prefix) if lst.feeds else None,
+        }
 
         def page_path(number: int) -> str:
             return f"{prefix}page/{number}.html"
 
         front = lst.uids[-per_page:][::-1]
-        yield self._page(f"{prefix}index.html", "list.html",
-                         {**base, "page": None,
-                          "older": links.href(page_path(last)) if last else None, "newer": None},
-                         front, lst.revisions[-per_page:])
+        yield self._page(
+            f"{prefix}index.html",
+            "list.html",
+            {
+                **base,
+                "page": None,
+                "older": links.href(page_path(last)) if last else None,
+                "newer": None,
+            },
+            front,
+            lst.revisions[-per_page:],
+        )
         for number in range(1, last + 1):
             start = (number - 1) * per_page
             newer = page_path(number + 1) if number < last else f"{prefix}index.html"
-            yield self._page(page_path(number), "list.html",
-                             {**base, "page": number, "children": [], "count": None,
-                              "older": links.href(page_path(number - 1)) if number > 1 else None,
-                              "newer": links.href(newer)},
-                             lst.uids[start:start + per_page][::-1],
-                             lst.revisions[start:start + per_page])
+            yield self._page(
+                page_path(number),
+                "list.html",
+                {
+                    **base,
+                    "page": number,
+                    "children": [],
+                    "count": None,
+                    "older": links.href(page_path(number - 1)) if number > 1 else None,
+                    "newer": links.href(newer),
+                },
+                lst.uids[start : start + per_page][::-1],
+                lst.revisions[start : start + per_page],
+            )
         if lst.feeds:
             newest = lst.uids[-FEED_SIZE:][::-1]
             revisions = lst.revisions[-FEED_SIZE:]
-            context: dict[str, object] = {"title": lst.title, "folder": prefix,
-                       "home": links.href(f"{prefix}index.html")}
-            for name, template in (("atom.xml", "atom.xml"), ("rss.xml", "rss.xml"),
-                                   ("feed.json", "feed.json")):
+            context: dict[str, object] = {
+                "title": lst.title,
+                "folder": prefix,
+                "home": links.href(f"{prefix}index.html"),
+            }
+            for name, template in (
+                ("atom.xml", "atom.xml"),
+                ("rss.xml", "rss.xml"),
+                ("feed.json", "feed.json"),
+            ):
                 yield self._page(prefix + name, template, context, newest, revisions)
 
     def _feed_links(self, prefix: str) -> dict[str, str]:
-        return {name: self.links.href(prefix + name) for name in ("atom.xml", "rss.xml",
-                                                                  "feed.json")}
+        return {
+            name: self.links.href(prefix + name) for name in ("atom.xml", "rss.xml", "feed.json")
+        }
 
-    def _page(self, path: str, template: str, context: dict[str, object] | None = None,
-              uids: Iterable[str] = (), revisions: Iterable[int] = ()) -> Page:
+    def _page(
+        self,
+        path: str,
+        template: str,
+        context: dict[str, object] | None = None,
+        uids: Iterable[str] = (),
+        revisions: Iterable[int] = (),
+    ) -> Page:
         uids = tuple(uids)
         paths = tuple(self.path_of[uid] for uid in uids)
         context = context or {}
@@ -262,32 +322,45 @@ class Plan:
         for index, row in enumerate(self.rows):
             uid, revision, names = row.uid, row.revision, row[4:7]
             if names not in crumbs:
-                crumbs[names] = [(n, links.href(links.place(*names[: i + 1]) + "/index.html"))
-                                 for i, n in enumerate(names)]
+                crumbs[names] = [
+                    (n, links.href(links.place(*names[: i + 1]) + "/index.html"))
+                    for i, n in enumerate(names)
+                ]
             path = self.entry_paths[index]
             # Entry pages are most of the site: their key is cheap (an entry page shows
             # one entry and its place, and nothing else that the base key does not cover).
-            yield Page(path, "entry.html", {"crumbs": crumbs[names]}, (uid,), (path,),
-                       key="\0".join((str(revision), *names)))
+            yield Page(
+                path,
+                "entry.html",
+                {"crumbs": crumbs[names]},
+                (uid,),
+                (path,),
+                key="\0".join((str(revision), *names)),
+            )
         for lst in self._lists():
             yield from self._list_pages(lst)
         yield self._page("categories/index.html", "categories.html", {"tree": self.tree})
         yield self._page("archives/index.html", "archives.html", {"months": self.archive})
-        yield self._page("search/index.html", "search.html",
-                         {"bundles": [links.href(f"pagefind/{c.number}/")
-                                      for c in self.search_chunks]})
+        yield self._page(
+            "search/index.html",
+            "search.html",
+            {"bundles": [links.href(f"pagefind/{c.number}/") for c in self.search_chunks]},
+        )
         yield self._page("404.html", "404.html")
         yield self._page("opml.xml", "", {"text": self.opml})
         yield from self._sitemaps()
-        yield self._page("robots.txt", "robots.txt",
-                         {"sitemap": self.settings.url + self.links.href("sitemap.xml")})
+        yield self._page(
+            "robots.txt",
+            "robots.txt",
+            {"sitemap": self.settings.url + self.links.href("sitemap.xml")},
+        )
 
     def _sitemaps(self) -> Iterator[Page]:
         absolute = self.settings.url
         hrefs = [self.links.href(p) for p in self.entry_paths]
         files = []
         for number, start in enumerate(range(0, max(len(hrefs), 1), SITEMAP_CHUNK), start=1):
-            chunk = [absolute + h for h in hrefs[start:start + SITEMAP_CHUNK]]
+            chunk = [absolute + h for h in hrefs[start : start + SITEMAP_CHUNK]]
             if number == 1:
                 chunk = [absolute + self.links.base, *chunk]
             path = f"sitemap-{number}.xml"
@@ -302,8 +375,16 @@ class Plan:
         for index, row in enumerate(self.rows):
             groups[row.id // SEARCH_CHUNK].append(index)
         return [
-            SearchChunk(number, tuple(self.entry_paths[i] for i in indexes),
-                        _key(self.theme, [(self.rows[i].uid, self.rows[i].revision,
-                                           self.entry_paths[i]) for i in indexes]))
+            SearchChunk(
+                number,
+                tuple(self.entry_paths[i] for i in indexes),
+                _key(
+                    self.theme,
+                    [
+                        (self.rows[i].uid, self.rows[i].revision, self.entry_paths[i])
+                        for i in indexes
+                    ],
+                ),
+            )
             for number, indexes in sorted(groups.items())
         ]

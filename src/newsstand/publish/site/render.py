@@ -34,22 +34,47 @@ PACKAGE_STATIC = Path(str(resources.files(__package__) / "static"))
 
 LABELS: dict[str, dict[str, str]] = {
     "zh-CN": {
-        "home": "首页", "categories": "分类", "archives": "归档", "search": "搜索",
-        "search_placeholder": "搜索文章", "original": "阅读原文", "newer": "较新",
-        "older": "较早", "entries": "篇", "page": "第 {n} 页", "theme": "切换深色模式",
-        "not_found": "页面不存在", "not_found_text": "这个地址没有页面。", "feeds": "订阅",
-        "empty": "还没有文章。", "sources": "来源", "published": "发布于",
-        "search_nojs": "搜索需要启用 JavaScript。", "no_results": "没有找到结果。",
+        "home": "首页",
+        "categories": "分类",
+        "archives": "归档",
+        "search": "搜索",
+        "search_placeholder": "搜索文章",
+        "original": "阅读原文",
+        "newer": "较新",
+        "older": "较早",
+        "entries": "篇",
+        "page": "第 {n} 页",
+        "theme": "切换深色模式",
+        "not_found": "页面不存在",
+        "not_found_text": "这个地址没有页面。",
+        "feeds": "订阅",
+        "empty": "还没有文章。",
+        "sources": "来源",
+        "published": "发布于",
+        "search_nojs": "搜索需要启用 JavaScript。",
+        "no_results": "没有找到结果。",
         "results": "个结果",
     },
     "en": {
-        "home": "Home", "categories": "Categories", "archives": "Archives", "search": "Search",
-        "search_placeholder": "Search articles", "original": "Read the original",
-        "newer": "Newer", "older": "Older", "entries": "entries", "page": "Page {n}",
-        "theme": "Toggle dark mode", "not_found": "Page not found",
-        "not_found_text": "There is no page at this address.", "feeds": "Feeds",
-        "empty": "No entries yet.", "sources": "Sources", "published": "Published",
-        "search_nojs": "Search needs JavaScript.", "no_results": "No results.",
+        "home": "Home",
+        "categories": "Categories",
+        "archives": "Archives",
+        "search": "Search",
+        "search_placeholder": "Search articles",
+        "original": "Read the original",
+        "newer": "Newer",
+        "older": "Older",
+        "entries": "entries",
+        "page": "Page {n}",
+        "theme": "Toggle dark mode",
+        "not_found": "Page not found",
+        "not_found_text": "There is no page at this address.",
+        "feeds": "Feeds",
+        "empty": "No entries yet.",
+        "sources": "Sources",
+        "published": "Published",
+        "search_nojs": "Search needs JavaScript.",
+        "no_results": "No results.",
         "results": "results",
     },
 }
@@ -105,8 +130,15 @@ def _printable(value: object) -> object:
 class Renderer:
     """Renders pages into ``out``, reading entries from the store at ``store_url``."""
 
-    def __init__(self, store_url: str, out: Path, settings: Settings, tz: tzinfo,
-                 theme_dir: Path | None, nav: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        store_url: str,
+        out: Path,
+        settings: Settings,
+        tz: tzinfo,
+        theme_dir: Path | None,
+        nav: Sequence[tuple[str, str]],
+    ) -> None:
         self.store = open_store(store_url, lock=False, light=True)
         self.out = out
         self.settings = settings
@@ -116,17 +148,23 @@ class Renderer:
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(theme_dir)]),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
-            trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
             finalize=_printable,
         )
         env.filters["local"] = self.local_time
         env.filters["rfc822"] = lambda dt: dt.astimezone(UTC).strftime(
-            "%a, %d %b %Y %H:%M:%S +0000")
+            "%a, %d %b %Y %H:%M:%S +0000"
+        )
         env.filters["iso"] = lambda dt: dt.astimezone(UTC).isoformat(timespec="seconds")
         href = functools.lru_cache(maxsize=4096)(self.links.href)
         env.globals.update(
-            site=settings, labels=LABELS[settings.language], nav=nav,
-            lang=settings.language, href=href,
+            site=settings,
+            labels=LABELS[settings.language],
+            nav=nav,
+            lang=settings.language,
+            href=href,
             absolute=lambda path: settings.url + href(path),
             static=lambda name: href("static/" + name),
         )
@@ -154,15 +192,23 @@ class Renderer:
             entry = item.entry
             assert entry.published is not None
             card = self._cards[key] = {
-                "uid": item.uid, "title": entry.title, "link": entry.link,
-                "href": self.links.href(path), "path": path,
-                "thumbnail": entry.thumbnail, "published": entry.published,
+                "uid": item.uid,
+                "title": entry.title,
+                "link": entry.link,
+                "href": self.links.href(path),
+                "path": path,
+                "thumbnail": entry.thumbnail,
+                "published": entry.published,
                 "iso": entry.published.astimezone(UTC).isoformat(timespec="seconds"),
                 "when": self.local_time(entry.published),
-                "author": entry.author, "category": item.category, "source": item.source,
-                "channel": item.channel, "excerpt": excerpt(entry.content),
-                "place": self.links.href(self.links.place(item.category, item.source,
-                                                          item.channel) + "/index.html"),
+                "author": entry.author,
+                "category": item.category,
+                "source": item.source,
+                "channel": item.channel,
+                "excerpt": excerpt(entry.content),
+                "place": self.links.href(
+                    self.links.place(item.category, item.source, item.channel) + "/index.html"
+                ),
             }
         return card
 
@@ -173,13 +219,19 @@ class Renderer:
         items = {item.uid: item for item in self.store.items(wanted)} if wanted else {}
         written = []
         for page in pages:
-            shown = [(items[uid], path) for uid, path in zip(page.uids, page.paths, strict=True)
-                     if uid in items]
+            shown = [
+                (items[uid], path)
+                for uid, path in zip(page.uids, page.paths, strict=True)
+                if uid in items
+            ]
             try:
                 data = self.render_one(page, shown)
             except jinja2.TemplateError as exc:
-                where = (f"{exc.name}:{exc.lineno}"
-                         if isinstance(exc, jinja2.TemplateSyntaxError) else page.template)
+                where = (
+                    f"{exc.name}:{exc.lineno}"
+                    if isinstance(exc, jinja2.TemplateSyntaxError)
+                    else page.template
+                )
                 raise SiteError(f"template {where} failed on {page.path}: {exc}") from None
             self.write(page.path, data)
             written.append((page.path, len(data)))
@@ -198,9 +250,14 @@ class Renderer:
         else:
             cards = [self.card(item, path) for item, path in items]
             if page.template in ("atom.xml", "rss.xml", "feed.json"):
-                cards = [{**card, "content": clean_html(item.entry.content, item.entry.link),
-                          "updated": item.entry.updated or item.entry.published}
-                         for card, (item, _) in zip(cards, items, strict=True)]
+                cards = [
+                    {
+                        **card,
+                        "content": clean_html(item.entry.content, item.entry.link),
+                        "updated": item.entry.updated or item.entry.published,
+                    }
+                    for card, (item, _) in zip(cards, items, strict=True)
+                ]
             context["items"] = cards
         return template.render(context).encode("utf-8")
 

@@ -23,8 +23,9 @@ def bundle_dir(number: int) -> str:
     return f"pagefind/{number}"
 
 
-def index(site: Path, chunks: Sequence[SearchChunk],
-          on_done: Callable[[SearchChunk], None] | None = None) -> None:
+def index(
+    site: Path, chunks: Sequence[SearchChunk], on_done: Callable[[SearchChunk], None] | None = None
+) -> None:
     """(Re-)index ``chunks`` of the site being built in ``site``, one at a time: Pagefind
     keeps both cores busy on its own (two at once measured no faster here, and each
     takes ~170 MB)."""
@@ -33,15 +34,23 @@ def index(site: Path, chunks: Sequence[SearchChunk],
         out = site / bundle_dir(chunk.number)
         shutil.rmtree(out, ignore_errors=True)
         command = [
-            executable, "--site", str(site),
-            "--glob", "{" + ",".join(chunk.paths) + "}",
-            "--output-subdir", bundle_dir(chunk.number),
-            "--force-language", "zh", "--silent",
+            executable,
+            "--site",
+            str(site),
+            "--glob",
+            "{" + ",".join(chunk.paths) + "}",
+            "--output-subdir",
+            bundle_dir(chunk.number),
+            "--force-language",
+            "zh",
+            "--silent",
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise SearchError(f"pagefind failed on bundle {chunk.number}: "
-                              f"{(done.stderr or done.stdout).strip()[-500:]}")
+            raise SearchError(
+                f"pagefind failed on bundle {chunk.number}: "
+                f"{(done.stderr or done.stdout).strip()[-500:]}"
+            )
         if on_done:
             on_done(chunk)
 
@@ -54,8 +63,9 @@ def _executable() -> str:
 
         return str(get_executable())
     except (ImportError, FileNotFoundError) as exc:
-        raise SearchError(f"the Pagefind binary is missing ({exc}); "
-                          "pip install 'pagefind[extended]'") from None
+        raise SearchError(
+            f"the Pagefind binary is missing ({exc}); pip install 'pagefind[extended]'"
+        ) from None
 
 
 def remove(site: Path, numbers: Sequence[int]) -> None:

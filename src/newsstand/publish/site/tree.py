@@ -69,8 +69,9 @@ def clone(site: Path, staging: Path) -> int:
     count = 0
     prefix = len(str(site)) + 1
     for folder, _dirs, files in os.walk(site):
-        target = os.path.join(staging, folder[prefix:]) if len(folder) > len(str(site)) \
-            else str(staging)
+        target = (
+            os.path.join(staging, folder[prefix:]) if len(folder) > len(str(site)) else str(staging)
+        )
         os.makedirs(target, exist_ok=True)
         for name in files:
             os.link(os.path.join(folder, name), os.path.join(target, name))
@@ -99,7 +100,8 @@ def remove(staging: Path, paths: list[str]) -> None:
 
 def write_manifest(staging: Path, manifest: Manifest) -> None:
     (staging / MANIFEST).write_text(
-        json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), "utf-8")
+        json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), "utf-8"
+    )
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -107,8 +109,7 @@ def _exchange(a: Path, b: Path) -> bool:
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False
-    done: int = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
-                          _RENAME_EXCHANGE)
+    done: int = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return done == 0
 
 
@@ -131,8 +132,10 @@ def remove_later(tree: Path) -> None:
     seconds here, and the new site is already live. A removal cut short (the machine
     stopped) is finished by the next build's ``recover``."""
     subprocess.Popen(
-        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",
-         str(tree)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, close_fds=True,
+        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", str(tree)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
     )
