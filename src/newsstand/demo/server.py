@@ -73,7 +73,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
                         self._accept()
                     self.service_actions()
         finally:
-            self._stop_asked = threading.Event()
+            self._stop_asked.clear()
             self._stopped.set()
 
     def _accept(self) -> None:
