@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from . import schedule
 from .config import Config
 from .model import FeedRecord, FeedState
-from .store import StoreError, open_store
+from .store import StoreError, is_postgres, open_store
 
 # the order of the table: the sickest first
 STATES = ("gone", "failing", "never fetched", "disabled", "ok")
@@ -90,7 +90,7 @@ def feed_health(config: Config, *, missing_ok: bool = False) -> HealthReport:
     """
     records: dict[str, FeedRecord] = {}
     states: dict[str, FeedState] = {}
-    if config.state.db.exists():
+    if is_postgres(config.store.url) or config.state.db.exists():
         with open_store(config.store.url, lock=False) as store:
             records = {record.key: record for record in store.feed_records()}
             states = store.states()

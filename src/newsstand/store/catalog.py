@@ -82,10 +82,10 @@ class CatalogQueries(Queries):
             " || ' ' || coalesce(channel, '') || ' ' || path || ' '"
             " || coalesce(example, ''))"
         )
-        clauses = [f"instr({haystack}, lower(?)) > 0" for _ in words]
+        clauses = [self._sql.contains_lower(haystack) for _ in words]
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY category, source, channel, path, id"
+        sql += f" ORDER BY category, source, {self._sql.nulls_first('channel')}, path, id"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [self._route(row) for row in self._db.execute(sql, tuple(words))]
@@ -94,6 +94,7 @@ class CatalogQueries(Queries):
         """(origin, format, count) for each origin in the catalog."""
         return list(
             self._db.execute(
-                "SELECT origin, format, COUNT(*) FROM routes GROUP BY origin, format ORDER BY origin"
+                "SELECT origin, format, COUNT(*) FROM routes"
+                " GROUP BY origin, format ORDER BY origin"
             )
         )
