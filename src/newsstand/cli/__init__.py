@@ -1,6 +1,6 @@
 """The command line: commands, options, progress and exit codes — nothing else.
 
-One module per area (``jobs``, ``status``, ``sources``, ``deploy``, ``init``); each
+One module per area (``jobs``, ``status``, ``sources``, ``deploy``, ``init``, ``scale``); each
 command is a few lines over a library call, importing what it needs when it runs, so
 ``newsstand --help`` loads no fetching, parsing or rendering code. ``common`` holds the
 shared options and the one-line failure; ``output`` how results are shown.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import deploy, init, jobs, sources, status
+from . import deploy, init, jobs, scale, sources, status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,5 +43,8 @@ for command in (
     sources.routes,
     sources.feeds,
     sources.migrate_rsshub_page,
+    scale.worker,
+    scale.builder,
 ):
     main.add_command(command)
+deploy.store.add_command(scale.store_copy)

@@ -35,6 +35,8 @@ class FleetQueries(FeedQueries):
         "finish",
         "workers",
         "claim_lag",
+        "pending",
+        "unclaimed",
         "lead",
         "wait_for_change",
     )
@@ -117,10 +119,13 @@ class FleetQueries(FeedQueries):
             states = self.states()
             keys = [feed.key for feed in feeds]
             changed = self._db.execute(
-                "UPDATE feeds f SET due_at = COALESCE(v.due, 'infinity'), host = v.host"
+                # a feed due already stays due since when it fell due (its claim lag)
+                "UPDATE feeds f SET due_at = CASE WHEN f.due_at <= now() AND v.due <= now()"
+                " THEN f.due_at ELSE COALESCE(v.due, 'infinity') END, host = v.host"
                 " FROM unnest(?::text[], ?::timestamptz[], ?::text[]) AS v(key, due, host)"
-                " WHERE f.key = v.key AND f.claimed_by IS NULL AND (f.due_at IS DISTINCT FROM"
-                " COALESCE(v.due, 'infinity') OR f.host IS DISTINCT FROM v.host)",
+                " WHERE f.key = v.key AND f.claimed_by IS NULL AND (f.host IS DISTINCT FROM"
+                " v.host OR NOT (f.due_at <= now() AND v.due <= now())"
+                " AND f.due_at IS DISTINCT FROM COALESCE(v.due, 'infinity'))",
                 (keys, [due(f, states.get(f.key)) for f in feeds], [host(f) for f in feeds]),
             ).rowcount
             changed += self._db.execute(
@@ -210,6 +215,21 @@ class FleetQueries(FeedQueries):
             if any(s.uids for s in stored.values()):
                 self._db.execute("SELECT pg_notify(?, 'entries')", (self.channel,))
         return [stored.get(key) for key in keys]
+
+    def pending(self) -> int:
+        """Feeds due now, or held by a live lease."""
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM feeds WHERE due_at <= now() OR claimed_until > now()"
+        ).fetchone()
+        return int(count)
+
+    def unclaimed(self) -> int:
+        """Feeds due now that no worker holds."""
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM feeds WHERE due_at <= now()"
+            " AND (claimed_until IS NULL OR claimed_until <= now())"
+        ).fetchone()
+        return int(count)
 
     def claim_lag(self, window: float = 3600) -> tuple[float | None, float | None, int]:
         """(p50, p95, count): seconds between due and claimed, of claims in the last
