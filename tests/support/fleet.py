@@ -187,7 +187,12 @@ def fetched_feeds(store_url: str) -> int:
     import psycopg
 
     with psycopg.connect(store_url) as conn:
-        row = conn.execute("SELECT count(*) FROM feeds WHERE last_success IS NOT NULL").fetchone()
+        try:
+            row = conn.execute(
+                "SELECT count(*) FROM feeds WHERE last_success IS NOT NULL"
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:  # not made yet
+            return 0
     return int(row[0]) if row else 0
 
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,9 +69,10 @@ class OwnServer:
     port), so that restarting it disturbs nobody else's tests. Run as the ``postgres``
     user when this process is root (initdb refuses root)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.data = folder / "data"
+    def __init__(self) -> None:
+        # its own folder in /tmp: the postgres user cannot reach into pytest's (root's, 0700)
+        self.folder = Path(tempfile.mkdtemp(prefix="newsstand-pg-"))
+        self.data = self.folder / "data"
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
@@ -86,10 +88,11 @@ class OwnServer:
         command = [str(BIN / args[0]), *args[1:]]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
 
     def start(self) -> OwnServer:
-        self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres")
             self.folder.chmod(0o700)
@@ -118,5 +121,9 @@ class OwnServer:
         self._ctl("restart")
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            self._run("pg_ctl", "stop", "-D", str(self.data), "-w", "-m", "immediate")
+        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+            self._run("pg_ctl", "stop", "-D", str(self.data), "-w", "-m", "fast")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

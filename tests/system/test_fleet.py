@@ -103,3 +103,134 @@ def test_a_worker_needs_a_postgres_store(tmp_path: Path) -> None:
         " to postgresql://user@host/database; with a SQLite store, use `newsstand run` or"
         " `newsstand watch`"
     ]
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_one_builder_builds_the_other_waits_and_takes_over(tmp_path: Path, pg_url: str) -> None:
+    with Farm(300, per_feed=4) as farm, processes() as procs:
+        config = farm.config(tmp_path / "site", pg_url)
+        site = tmp_path / "site" / "public"
+        filler = Proc("worker", "-c", str(config), "--until-idle", cwd=tmp_path)
+        procs.append(filler)
+        assert filler.finish(300) == 0
+        first, second = (Proc("builder", "-c", str(config), cwd=tmp_path) for _ in range(2))
+        procs += [first, second]
+        leader, standby = first, second
+        deadline = time.monotonic() + 120
+        while not any("leads" in line for p in (first, second) for line in p.lines):
+            assert time.monotonic() < deadline, (first.lines, second.lines)
+            time.sleep(0.1)
+        if any("leads" in line for line in second.lines):
+            leader, standby = second, first
+        standby.wait_for("another builder leads; waiting")
+        leader.wait_for("built:")
+        before = _tree(site)
+        assert "index.html" in before and ".newsstand-manifest.json" in before
+        posts = len(list((tmp_path / "site" / "source" / "_posts").rglob("*.md")))
+        assert posts == 1200
+
+        # new items arrive; the leader starts building them and is killed mid-build
+        for path in farm.bodies:
+            farm.bodies[path] = rss_items(path, 8)
+        farm.config(tmp_path / "site", pg_url, fetch={"interval": 0, "min_interval": 0})
+        procs.append(Proc("worker", "-c", str(config), cwd=tmp_path))  # every feed due
+        staging = site.with_name(".public.new")
+        wait_until(staging.exists, 300, "the leader building the new items")
+        leader.popen.send_signal(signal.SIGKILL)
+        leader.finish()
+        assert _tree(site) == before  # the site as it was, whole
+        standby.wait_for(" leads", 120)
+        standby.wait_for("built:", 300)
+        wait_until(lambda: not staging.exists(), 60, "the build swapped in")
+        after = _tree(site)
+        assert after != before and "index.html" in after
+        standby.signal(signal.SIGTERM)
+        assert standby.finish() == 0
+
+
+def rss_items(path: str, count: int) -> bytes:
+    from support.fleet import items
+    from support.helpers import rss
+
+    return rss(items(path.strip("/"), count))
+
+
+@pytest.mark.parametrize("command", [("run",), ("worker",), ("status",)])
+def test_connection_refused_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+    from support.postgres import free_port
+
+    url = f"postgresql://newsstand@127.0.0.1:{free_port()}/news"
+    with Farm(1) as farm:
+        config = farm.config(tmp_path / "site", url)
+        proc = Proc(*command, "-c", str(config), cwd=tmp_path)
+        assert proc.finish() == 1
+    assert len(proc.lines) == 1, proc.lines
+    assert proc.lines[0].startswith(f"error: cannot reach the store {url}: ")
+    assert "Connection refused" in proc.lines[0]
+
+
+def test_the_database_restarted_mid_run(tmp_path: Path) -> None:
+    """A server of this test's own (restarting the machine's would disturb other tests):
+    restarted while workers fetch, they reconnect, and every feed is stored once."""
+    from support.postgres import OwnServer
+
+    reason = OwnServer.missing()
+    if reason:
+        pytest.skip(reason)
+    own = OwnServer().start()
+    try:
+        with Farm(200, hosts=2, latency=0.2) as farm, processes() as procs:
+            config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 8})
+            for _ in range(2):
+                procs.append(Proc("worker", "-c", str(config), "--batch", "8", cwd=tmp_path))
+            for proc in procs:
+                proc.wait_for("claiming batches")
+            wait_until(lambda: fetched_feeds(own.url) >= 40, 120, "some feeds stored")
+            own.restart()
+            wait_until(lambda: fetched_feeds(own.url) == 200, 300, "every feed after the restart")
+            for proc in procs:
+                proc.signal(signal.SIGTERM)
+            assert [proc.finish() for proc in procs] == [0, 0], [p.lines[-5:] for p in procs]
+        assert entry_counts(own.url) == (400, 400)
+        assert all(n in (1, 2) for n in farm.hits.values())  # at most the batch in hand again
+        with psycopg.connect(own.url) as conn:
+            (left,) = conn.execute(
+                "SELECT count(*) FROM feeds WHERE claimed_by IS NOT NULL"
+            ).fetchone()
+        assert left == 0
+    finally:
+        own.remove()
+
+
+def test_a_run_fails_cleanly_when_the_database_goes_away(tmp_path: Path) -> None:
+    """Stopped for good mid-run: one line and exit 1 once reconnecting is given up; what
+    was stored before is whole."""
+    from support.postgres import OwnServer
+
+    reason = OwnServer.missing()
+    if reason:
+        pytest.skip(reason)
+    own = OwnServer().start()
+    try:
+        with Farm(120, latency=0.3) as farm, processes() as procs:
+            config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 4})
+            run = Proc(
+                "run", "-c", str(config), cwd=tmp_path, env={"NEWSSTAND_STORE_RECONNECT": "3"}
+            )
+            procs.append(run)
+            wait_until(lambda: fetched_feeds(own.url) >= 8, 120, "some feeds stored")
+            own.stop()
+            assert run.finish(180) == 1
+            errors = [line for line in run.lines if line.startswith("error:")]
+            assert len(errors) == 1, run.lines[-5:]
+            assert "nothing half-stored" in errors[0], errors
+            own._ctl("start")
+            stored, distinct = entry_counts(own.url)
+            assert stored == distinct == 2 * fetched_feeds(own.url)
+    finally:
+        own.remove()

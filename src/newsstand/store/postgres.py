@@ -26,6 +26,7 @@ import functools
 import hashlib
 import itertools
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -44,7 +45,17 @@ from .pg_migrations import POSTGRES_MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-RECONNECT = 60.0  # seconds to keep trying to reach a server that went away
+RECONNECT = 60.0  # seconds to keep trying to reach a server that went away ...
+RECONNECT_ENV = "NEWSSTAND_STORE_RECONNECT"  # ... unless this says otherwise
+
+
+def reconnect_window() -> float:
+    try:
+        return max(0.0, float(os.environ.get(RECONNECT_ENV, RECONNECT)))
+    except ValueError:
+        return RECONNECT
+
+
 CONNECT_TIMEOUT = 10  # seconds for one connection attempt
 STREAM_ROWS = 500  # rows fetched at a time from a server-side cursor
 
@@ -115,10 +126,19 @@ def _connect(url: str) -> psycopg.Connection[Any]:
         }
         return psycopg.connect(psycopg.conninfo.make_conninfo(url, **extra), autocommit=True)
     except psycopg.Error as exc:
-        raise StoreError(
+        raise Unreachable(
             f"cannot reach the store {describe(url)}: {_reason(exc)}; check that PostgreSQL"
-            " is running there and the URL (and PGPASSWORD) are right"
+            " is running there and the URL (and PGPASSWORD) are right",
+            _reason(exc),
         ) from None
+
+
+class Unreachable(StoreError):
+    """The server did not answer; ``reason`` is libpq's word for why."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _reason(exc: BaseException) -> str:
@@ -150,7 +170,7 @@ def _retrying(method: Callable[P, R]) -> Callable[P, R]:
         assert isinstance(store, PostgresStore)
         if store._depth:
             return method(*args, **kwargs)
-        deadline = time.monotonic() + RECONNECT
+        deadline = time.monotonic() + reconnect_window()
         while True:
             try:
                 return method(*args, **kwargs)
@@ -227,12 +247,12 @@ class PostgresStore(FleetQueries, CatalogQueries, OutputQueries):
             try:
                 self._conn = _connect(self.url)
                 break
-            except StoreError as exc:
+            except Unreachable as exc:
                 if time.monotonic() + pause > deadline:
                     raise StoreError(
                         f"lost the connection to the store {self.name} and could not make it"
-                        f" again within {RECONNECT:.0f} s ({exc}); nothing half-stored: run"
-                        " again once PostgreSQL is back"
+                        f" again within {reconnect_window():g} s ({exc.reason}); nothing"
+                        " half-stored: run again once PostgreSQL is back"
                     ) from None
                 time.sleep(pause)
                 pause = min(pause * 2, 5.0)
