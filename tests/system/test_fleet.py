@@ -4,6 +4,7 @@ mid-batch losing nothing, SIGTERM finishing the batch in hand."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -36,6 +37,18 @@ def test_four_workers_fetch_every_feed_once(tmp_path: Path, pg_url: str) -> None
     with psycopg.connect(pg_url) as conn:
         (held,) = conn.execute("SELECT count(*) FROM feeds WHERE claimed_by IS NOT NULL").fetchone()
     assert held == 0  # SIGTERM left nothing claimed
+
+    from support.cli import cli
+
+    shown = cli("status", "--json", "-c", str(config))
+    fleet = json.loads(shown.stdout)["fleet"]
+    workers = [w for w in fleet["workers"] if w["role"] == "worker"]
+    assert len(workers) == 4 and all(w["stopped"] for w in workers)
+    assert sum(w["fetched"] for w in workers) == 2000 and fleet["claims"] == 2000
+    assert fleet["lag_p50"] is not None and fleet["lag_p95"] >= fleet["lag_p50"]
+    assert fleet["due_now"] == 0
+    table = cli("status", "-c", str(config)).stdout
+    assert "claim lag p50" in table and f"{workers[0]['name']}\tworker (stopped)" in table
 
 
 def test_a_killed_worker_loses_nothing(tmp_path: Path, pg_url: str) -> None:
@@ -234,3 +247,64 @@ def test_a_run_fails_cleanly_when_the_database_goes_away(tmp_path: Path) -> None
             assert stored == distinct == 2 * fetched_feeds(own.url)
     finally:
         own.remove()
+
+
+def test_init_systemd_worker_units_verify_and_run(tmp_path: Path, pg_url: str) -> None:
+    """`init --systemd --worker`: a worker template and a builder that systemd's checker
+    accepts, whose commands (run as systemd would: bare environment) do their jobs."""
+    import os
+    import shlex
+    import shutil
+    import subprocess
+
+    from support.cli import cli
+
+    with Farm(5) as farm:
+        config = farm.config(tmp_path / "my fleet", pg_url)
+        made = cli("init", "--systemd", "--worker", "--config", str(config), cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        assert "newsstand-worker@1 newsstand-worker@2 newsstand-builder" in made.stdout
+        units = config.parent / "systemd"
+        assert sorted(p.name for p in units.iterdir()) == [
+            "newsstand-builder.service",
+            "newsstand-worker@.service",
+        ]
+        analyze = shutil.which("systemd-analyze")
+        if analyze:
+            check = tmp_path / "check"
+            check.mkdir()
+            shutil.copy(units / "newsstand-worker@.service", check / "newsstand-worker@1.service")
+            shutil.copy(units / "newsstand-builder.service", check)
+            checked = subprocess.run(
+                [analyze, "verify", "--man=no", *sorted(check.iterdir())],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            ours = [x for x in checked.stderr.splitlines() if str(check) in x]
+            assert checked.returncode == 0 and not ours, checked.stderr
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C"}
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        for name, extra in (
+            ("newsstand-worker@.service", ["--until-idle"]),
+            ("newsstand-builder.service", ["--builds", "1"]),
+        ):
+            unit = (units / name).read_text("utf-8")
+            (line,) = [x for x in unit.splitlines() if x.startswith("ExecStart=")]
+            argv = [
+                w.replace("%%", "%").replace("$$", "$")
+                for w in shlex.split(line.removeprefix("ExecStart="))
+            ]
+            ran = subprocess.run(
+                [*argv, *extra],
+                cwd=config.parent,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            assert ran.returncode == 0, ran.stderr
+    assert len(farm.hits) == 5
+    assert len(list((config.parent / "source" / "_posts").rglob("*.md"))) == 10
+    assert (config.parent / "public" / "index.html").is_file()
