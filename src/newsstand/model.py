@@ -247,4 +247,5 @@ class WorkerRecord:
     fetched: int  # feeds fetched and stored
     errors: int  # feeds whose fetch failed
     last_error: str | None
+    queries: int  # statements its main connection ran (the lease thread's not counted)
     holding: int  # feeds it holds a live lease on now

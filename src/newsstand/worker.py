@@ -204,6 +204,17 @@ class Worker:
     def _fetch(self, store: PostgresStore, pool: Workers, claims: Sequence[Claim]) -> Batch:
         by_key = {feed.key: feed for feed in self.config.enabled_feeds}
         feeds = [by_key[c.feed_key] for c in claims if c.feed_key in by_key]
+        unknown = [c.feed_key for c in claims if c.feed_key not in by_key]
+        if unknown:  # another worker's config has them: every worker needs the same one
+            log.warning(
+                "worker %s: %d claimed feed(s) are not in %s (give every worker the same"
+                " config): %s",
+                self.name,
+                len(unknown),
+                self.config.path,
+                ", ".join(unknown[:5]),
+            )
+            store.release(self.name, unknown)
         states = store.states([feed.key for feed in feeds])
         moved = {
             f.key: states[f.key].moved_to or ""

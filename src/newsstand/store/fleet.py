@@ -30,6 +30,7 @@ class FleetQueries(FeedQueries):
         "join",
         "renew",
         "leave",
+        "release",
         "schedule",
         "claim",
         "finish",
@@ -48,6 +49,11 @@ class FleetQueries(FeedQueries):
         raise NotImplementedError
 
     def _locked(self, name: str) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    @property
+    def queries(self) -> int:
+        """Statements this store has run (its connection's, from the start)."""
         raise NotImplementedError
 
     @property
@@ -77,6 +83,14 @@ class FleetQueries(FeedQueries):
             (lease, name),
         )
 
+    def release(self, name: str, keys: Sequence[str]) -> None:
+        """Give back claims without storing anything (feeds this worker cannot fetch)."""
+        self._db.execute(
+            "UPDATE feeds SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE claimed_by = ? AND key = ANY(?)",
+            (name, list(keys)),
+        )
+
     def leave(self, name: str) -> None:
         """The worker stops cleanly: what it still holds is due again at once."""
         self._db.execute(
@@ -96,7 +110,7 @@ class FleetQueries(FeedQueries):
                 " to_char(w.started AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'),"
                 " to_char(w.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'),"
                 " to_char(w.stopped AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'),"
-                " w.claimed, w.fetched, w.errors, w.last_error,"
+                " w.claimed, w.fetched, w.errors, w.last_error, w.queries,"
                 " (SELECT count(*) FROM feeds f WHERE f.claimed_by = w.name"
                 "  AND f.claimed_until > now())"
                 " FROM workers w WHERE w.last_seen > now() - interval '1 day'"
@@ -204,11 +218,12 @@ class FleetQueries(FeedQueries):
             failed = [o for o in kept if (o.error or o.fetched.error)]
             self._db.execute(
                 "UPDATE workers SET fetched = fetched + ?, errors = errors + ?, last_seen = now(),"
-                " last_error = COALESCE(?, last_error) WHERE name = ?",
+                " last_error = COALESCE(?, last_error), queries = ? WHERE name = ?",
                 (
                     len(kept) - len(failed),
                     len(failed),
                     (failed[-1].error or failed[-1].fetched.error) if failed else None,
+                    self.queries + 1,
                     name,
                 ),
             )

@@ -143,7 +143,8 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         claimed BIGINT NOT NULL DEFAULT 0,
         fetched BIGINT NOT NULL DEFAULT 0,
         errors BIGINT NOT NULL DEFAULT 0,
-        last_error {T}
+        last_error {T},
+        queries BIGINT NOT NULL DEFAULT 0
     )
     """,
 )
