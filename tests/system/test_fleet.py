@@ -308,3 +308,56 @@ def test_init_systemd_worker_units_verify_and_run(tmp_path: Path, pg_url: str) -
     assert len(farm.hits) == 5
     assert len(list((config.parent / "source" / "_posts").rglob("*.md"))) == 10
     assert (config.parent / "public" / "index.html").is_file()
+
+
+def test_a_password_in_the_environment_reaches_no_output_or_log(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """NEWSSTAND_STORE_URL may carry the password (the server here trusts, so any will
+    do): it is in nothing newsstand prints or writes."""
+    secret = "s3cret-PW-xyzzy"
+    with_password = pg_url.replace("://root@", f"://root:{secret}@")
+    env = {"NEWSSTAND_STORE_URL": with_password}
+    with Farm(20) as farm:
+        config = farm.config(tmp_path / "site", "sqlite:///unused.db")
+        ran = [
+            Proc("worker", "-c", str(config), "--until-idle", "-v", cwd=tmp_path, env=env),
+            Proc("status", "-c", str(config), "--json", cwd=tmp_path, env=env),
+            Proc("builder", "-c", str(config), "--builds", "1", "-v", cwd=tmp_path, env=env),
+        ]
+        codes = []
+        for proc in ran:
+            codes.append(proc.finish(180))
+        assert codes == [0, 0, 0], [p.lines[-3:] for p in ran]
+        busy = Proc(
+            "worker",
+            "-c",
+            str(config),
+            cwd=tmp_path,
+            env={"NEWSSTAND_STORE_URL": with_password.replace("127.0.0.1", "127.0.0.1:1")},
+        )
+        assert busy.finish() == 1
+    assert any("root:***@" in line for line in busy.lines), busy.lines
+    written = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    assert any(p.name == "newsstand.log" for p in written)
+    assert not [p for p, data in written.items() if secret.encode() in data]
+    for proc in [*ran, busy]:
+        assert secret not in "\n".join(proc.lines) + proc.stdout
+
+
+def test_a_run_waits_for_no_fleet(tmp_path: Path, pg_url: str) -> None:
+    """`newsstand run` and workers never write one store at once: each refuses while the
+    other holds it, with one line."""
+    with Farm(10, latency=0.5) as farm, processes() as procs:
+        config = farm.config(tmp_path / "site", pg_url, fetch={"interval": 0})
+        worker = Proc("worker", "-c", str(config), cwd=tmp_path)
+        procs.append(worker)
+        worker.wait_for("claiming batches")
+        run = Proc("run", "-c", str(config), cwd=tmp_path)
+        assert run.finish() == 1
+        assert run.lines == [
+            f"error: another newsstand process is using the store {pg_url} (a run, or"
+            " workers): wait for it, or stop the workers"
+        ]
+        worker.signal(signal.SIGTERM)
+        assert worker.finish() == 0
