@@ -94,6 +94,7 @@ class CatalogQueries(Queries):
         """(origin, format, count) for each origin in the catalog."""
         return list(
             self._db.execute(
-                "SELECT origin, format, COUNT(*) FROM routes GROUP BY origin, format ORDER BY origin"
+                "SELECT origin, format, COUNT(*) FROM routes"
+                " GROUP BY origin, format ORDER BY origin"
             )
         )
