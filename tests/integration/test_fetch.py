@@ -170,3 +170,44 @@ def test_redirects_followed_up_to_five(server: FeedServer) -> None:
     server.routes["/loop"] = redirect_to("/loop")
     got = fetch(Request("k", (server.url("/loop"),)))
     assert not got.ok and "too many redirects" in got.error
+
+
+def test_a_weak_etag_is_sent_in_both_forms(server: FeedServer) -> None:
+    """RSSHub's gzip makes its ETag weak, and it matches only the strong form (the real
+    RSSHub's 304s: tests/system/rsshub/test_fetch.py)."""
+    server.routes["/f"] = Resource(FEED)
+    fetch(Request("k", (server.url("/f"),), etag='W/"abc"'))
+    fetch(Request("k", (server.url("/f"),), etag='"abc"'))
+    assert [h["If-None-Match"] for _, h in server.requests] == ['W/"abc", "abc"', '"abc"']
+
+
+def rsshub_error(status: int, text: str) -> Resource:
+    return Resource(
+        f'<p class="message">Error Message:<br/><code class="x">{text}</code></p>'.encode(),
+        "text/html; charset=UTF-8",
+        status=status,
+    )
+
+
+def test_an_error_rsshub_reports_as_final_is_asked_once(server: FeedServer) -> None:
+    server.routes["/final"] = rsshub_error(503, "Error: Error test")
+    server.routes["/upstream"] = rsshub_error(503, "FetchError: [GET] &quot;https://x/&quot;")
+    final = fetch(Request("k", (server.url("/final"),)))
+    assert final.status == 503 and final.error.endswith("RSSHub said: Error test")
+    upstream = fetch(Request("k", (server.url("/upstream"),)))
+    assert "FetchError" in upstream.error
+    assert server.hits["/final"] == 1 and server.hits["/upstream"] == 3  # retries = 2
+
+
+def test_each_instance_s_answer_is_reported_the_telling_one_first(server: FeedServer) -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    server.routes["/r"] = rsshub_error(404, "NotFoundError: The route does not exist")
+    got = fetch(Request("k", (dead + "/r", server.url("/r"))), retries=1)
+    assert got.status == 404 and "\n" not in got.error
+    said, _, rest = got.error.partition("; ")
+    assert said == f"HTTP 404 Not Found from {server.url('/r')}: RSSHub said: NotFoundError:" + (
+        " The route does not exist"
+    )
+    assert rest.startswith(f"cannot connect to {dead.removeprefix('http://')}")
+    assert server.hits["/r"] == 1  # the dead one was tried again, the final 404 was not
+    assert got.attempts == 3
