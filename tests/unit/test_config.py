@@ -376,6 +376,13 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
             id="instance without scheme",
         ),
         pytest.param(
+            '[rsshub]\ninstances = ["https://rsshub.example.org/?key=s3cret"]\n',
+            "newsstand.toml:2: [rsshub] instances: give an instance's address without a query"
+            " (such as https://rsshub.example.org); its access key goes in access_key or the"
+            " access_key_env variable",
+            id="instance holding a key",
+        ),
+        pytest.param(
             FEED
             + FEED.replace("/sina/finance", "/36kr/newsflashes")
             + FEED.replace("route =", 'url = "https://x.org/rss"\nroute ='),

@@ -79,11 +79,9 @@ def routes_sync(
             if docs is not None:
                 synced = sync_docs(store, docs)
             else:
-                bad = [i for i in instances if not i.lower().startswith(("http://", "https://"))]
-                if bad:
-                    fail(f"--instance {bad[0]!r}: expected an http:// or https:// URL", Exit.USAGE)
-                chosen = tuple(i.rstrip("/") for i in instances) or config.rsshub.instances
-                synced = sync_instance(store, chosen, config.fetch)
+                env = config.rsshub.access_key_env
+                chosen = tuple(_instance(i, env) for i in instances) or config.rsshub.instances
+                synced = sync_instance(store, chosen, config.fetch, config.rsshub)
     except CatalogError as exc:
         fail(str(exc), Exit.FAILED)
     if as_json:
@@ -98,6 +96,26 @@ def routes_sync(
     click.echo(f"{synced.routes} routes from {synced.origin}")
     for category, count in sorted(synced.categories.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {category}: {count}")
+
+
+def _instance(url: str, key_env: str) -> str:
+    """An ``--instance`` URL, checked: an address, with no query (a key there would be on
+    the command line, in shell history and process lists)."""
+    from urllib.parse import urlsplit
+
+    from ..rsshub import public_url
+
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        fail(f"--instance {public_url(url)!r}: expected an http:// or https:// URL", Exit.USAGE)
+    if parts.query or parts.fragment:
+        fail(
+            f"--instance takes the instance's address only ({parts.scheme}://{parts.netloc}"
+            f"{parts.path.rstrip('/')}): its access key goes in [rsshub] access_key or the"
+            f" {key_env} environment variable, never on a command line",
+            Exit.USAGE,
+        )
+    return url.rstrip("/")
 
 
 @routes.command("search")
@@ -129,6 +147,9 @@ def routes_search(
     )
 
 
+_FORMATS = {"api": "an instance's /api/namespace", "new": "new docs", "old": "old docs"}
+
+
 @routes.command("show")
 @click.argument("path")
 @common
@@ -140,20 +161,28 @@ def routes_show(config_path: Path | None, as_json: bool, path: str) -> None:
     config = load(config_path)
     with open_store(config.store.url, lock=False) as store:
         route = find_route(store, path)
+        copies = store.route_origins(route.path) if route else []
     if route is None:
         fail(f"no route in the catalog serves {path}; try `newsstand routes search`", Exit.USAGE)
     if as_json:
-        click.echo(json.dumps(route_json(route), ensure_ascii=False, indent=2))
+        shown = route_json(route)
+        shown["origins"] = [{"origin": o, "format": f, "synced": t} for o, f, t in copies]
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     where = route.origin + (f":{route.line}" if route.line else "")
-    for name, value in (
+    synced = next((t for o, f, t in copies if (o, f) == (route.origin, route.format)), "")
+    others = [f"{o} ({f})" for o, f, _ in copies if (o, f) != (route.origin, route.format)]
+    rows = [
         ("path", route.path),
         ("example", route.example or ""),
         ("category", route.category),
         ("source", route.source),
         ("channel", route.channel or ""),
-        ("from", f"{where} ({route.format})"),
-    ):
+        ("from", f"{where} ({_FORMATS.get(route.format, route.format)}, synced {synced[:16]})"),
+    ]
+    if others:  # the same path in other origins: this one is the freshest
+        rows.append(("also in", ", ".join(others)))
+    for name, value in rows:
         click.echo(f"{name:<9} {value}")
     for name, described in route.parameters:
         click.echo(f"  :{name}  {described}")
