@@ -129,6 +129,16 @@ def choice(*choices: str) -> Check:
     return check
 
 
+def choices(*allowed: str) -> Check:
+    """An array of some of ``allowed`` (each once, in the order given)."""
+    one = choice(*allowed)
+
+    def check(v: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(one(s, ctx) for s in v))
+
+    return check
+
+
 def regex(v: str, _: Context) -> re.Pattern[str]:
     try:
         return re.compile(v)
