@@ -219,7 +219,7 @@ def feeds_add(
     """Add a feed: an RSSHub path (filed from the catalog) or a web page / feed URL.
 
     \b
-    newsstand feeds add /sina/finance
+    newsstand feeds add /sina/finance/china
     newsstand feeds add /xueqiu/user/:id id=8152922548
     newsstand feeds add https://example.com/ --category Tech --source Example
     """
