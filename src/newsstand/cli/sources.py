@@ -438,6 +438,8 @@ def migrate_rsshub_page(
     new, _ = new_only(config, result.feeds)
     if new and not dry_run:
         add_feeds(config.path, new)
+    for note in result.notes:
+        click.echo(note, err=True)
     if as_json:
         click.echo(
             json.dumps(
