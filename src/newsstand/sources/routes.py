@@ -55,10 +55,11 @@ def sync_docs(store: Store, folder: Path) -> Synced:
     return Synced(str(folder), len(routes), _counts(routes))
 
 
-def sync_instance(
-    store: Store, instances: Sequence[str], fetch: FetchConfig, rsshub: RSSHubConfig
-) -> Synced:
-    """Ask the instances, in order, for ``/api/namespace`` and keep the first answer.
+def ask_instances(
+    instances: Sequence[str], fetch: FetchConfig, rsshub: RSSHubConfig
+) -> tuple[str, list[Route]]:
+    """The routes of the first of ``instances`` to answer ``/api/namespace``, and which
+    one that was. CatalogError says why none did.
 
     An instance with access control asks for the key there too: it is sent (as ``key=``,
     or ``code=`` for that path, as ``rsshub.access`` says) to the configured instances
@@ -91,7 +92,15 @@ def sync_instance(
         data = json.loads(fetched.body)
     except ValueError as exc:
         raise CatalogError(f"{origin + API} did not answer with JSON ({exc})") from None
-    routes = parse_namespace_api(data, origin)
+    return origin, parse_namespace_api(data, origin)
+
+
+def sync_instance(
+    store: Store, instances: Sequence[str], fetch: FetchConfig, rsshub: RSSHubConfig
+) -> Synced:
+    """Ask the instances, in order, for ``/api/namespace`` and keep the first answer in
+    the catalog (replacing what that instance gave before)."""
+    origin, routes = ask_instances(instances, fetch, rsshub)
     store.replace_routes([origin], routes)
     return Synced(origin, len(routes), _counts(routes))
 
