@@ -10,13 +10,13 @@ size cap below is measured on the decoded body.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
+import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import aiohttp
 
@@ -32,6 +32,7 @@ MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is reported, not waited for
 CHUNK = 64 * 1024
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ERROR_BODY_BYTES = 256 * 1024  # read this much of an error answer for the server's message
 
 
@@ -41,6 +42,8 @@ class Request:
 
     ``private`` names query parameters of ``urls`` that are secrets (RSSHub's access key
     or code): they are sent, but every URL and message the fetch returns is without them.
+    ``access_key`` (with ``access``, "key" or "code") puts the access parameter back on a
+    redirect within the same instance.
     """
 
     feed_key: str
@@ -48,6 +51,24 @@ class Request:
     etag: str | None = None
     last_modified: str | None = None
     private: tuple[str, ...] = ()
+    access_key: str | None = field(default=None, repr=False)
+    access: str = "key"
+
+    def follow(self, asked: str, location: str) -> str:
+        """Where a redirect answering ``asked`` leads. RSSHub's redirects drop the query,
+        and so the access parameter: it is put back (the code made for the new path) when
+        the redirect stays on the instance, and never sent elsewhere."""
+        target = urljoin(asked, location)
+        if not (self.access_key and self.private):
+            return target
+        a, b = urlsplit(asked), urlsplit(target)
+        if (a.scheme, a.netloc) != (b.scheme, b.netloc):
+            return target
+        query = [
+            (k, v) for k, v in parse_qsl(b.query, keep_blank_values=True) if k not in self.private
+        ]
+        path = b.path + ("?" + urlencode(query) if query else "")
+        return f"{b.scheme}://{b.netloc}" + route_path(path, (), self.access_key, self.access)
 
 
 def feed_request(
@@ -59,12 +80,15 @@ def feed_request(
 ) -> Request:
     """The request for one feed: its URLs (``feed_urls``), validators, and for a route the
     access parameters marked private."""
+    keyed = bool(feed.route and rsshub.access_key)
     return Request(
         feed.key,
         feed_urls(feed, rsshub, instances),
         etag,
         last_modified,
-        ACCESS_PARAMS if feed.route and rsshub.access_key else (),
+        ACCESS_PARAMS if keyed else (),
+        rsshub.access_key if keyed else None,
+        rsshub.access,
     )
 
 
@@ -87,7 +111,9 @@ class _Redact:
         for secret in self.secrets:  # in any other form (a URL aiohttp printed its own way)
             for form in secret_forms(secret):
                 text = text.replace(form, "***")
-        return text
+        # and a value it was never given (the code made for where a redirect led)
+        names = "|".join(re.escape(name) for name in self.private)
+        return re.sub(rf"([?&](?:{names})=)[^&#\s'\"]+", r"\1***", text)
 
 
 def feed_urls(
@@ -174,14 +200,14 @@ def _max_age(response: aiohttp.ClientResponse) -> float | None:
     return None
 
 
-def _moved_to(response: aiohttp.ClientResponse) -> str | None:
-    """Where the feed now is, if the redirects began with permanent ones (301/308)."""
-    hops = [*response.history, response]
+def _moved_to(hops: Sequence[tuple[int, str]]) -> str | None:
+    """Where the feed now is, if the redirects (status, where it led) began with permanent
+    ones (301/308)."""
     moved = None
-    for hop, following in itertools.pairwise(hops):
-        if hop.status not in (301, 308):
+    for status, target in hops:
+        if status not in (301, 308):
             break
-        moved = str(following.url)
+        moved = target
     return moved
 
 
@@ -297,19 +323,24 @@ class Fetcher:
         host = urlsplit(url).netloc or url
         try:
             async with asyncio.timeout(self.config.timeout):
-                async with self._session.get(
-                    # aiohttp counts the final response as a hop too
-                    url,
-                    headers=headers,
-                    max_redirects=MAX_REDIRECTS + 1,
-                ) as response:
-                    return await self._handle(url, request, response)
+                hops: list[tuple[int, str]] = []  # each redirect: its status, where it led
+                asked = url
+                while True:
+                    async with self._session.get(
+                        asked, headers=headers, allow_redirects=False
+                    ) as response:
+                        location = response.headers.get("Location")
+                        if response.status not in REDIRECTS or not location:
+                            return await self._handle(url, request, response, hops)
+                    if len(hops) == MAX_REDIRECTS:
+                        raise _Failure(
+                            f"too many redirects (more than {MAX_REDIRECTS}) from {url}",
+                            rank=_REFUSED,
+                        )
+                    asked = request.follow(str(response.url), location)
+                    hops.append((response.status, asked))
         except _Failure:
             raise
-        except aiohttp.TooManyRedirects:
-            raise _Failure(
-                f"too many redirects (more than {MAX_REDIRECTS}) from {url}", rank=_REFUSED
-            ) from None
         except TimeoutError:
             raise _Failure(
                 f"timed out after {self.config.timeout:g} s fetching {url}",
@@ -333,14 +364,18 @@ class Fetcher:
             raise _Failure(f"HTTP error from {host}: {exc}", retry=True, rank=_BROKEN) from None
 
     async def _handle(
-        self, url: str, request: Request, response: aiohttp.ClientResponse
+        self,
+        url: str,
+        request: Request,
+        response: aiohttp.ClientResponse,
+        hops: Sequence[tuple[int, str]],
     ) -> Fetched:
         status = response.status
         if status == 304:
             return Fetched(
                 feed_key=request.feed_key,
                 url=str(response.url),
-                moved_to=_moved_to(response),
+                moved_to=_moved_to(hops),
                 max_age=_max_age(response),
                 status=304,
                 etag=request.etag,
@@ -379,7 +414,7 @@ class Fetcher:
         return Fetched(
             feed_key=request.feed_key,
             url=str(response.url),
-            moved_to=_moved_to(response),
+            moved_to=_moved_to(hops),
             max_age=_max_age(response),
             status=200,
             body=bytes(body),

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 
 from support.helpers import rss
 
 from newsstand.config import FetchConfig, RSSHubConfig
 from newsstand.demo.server import FeedServer, Resource
-from newsstand.fetch import Fetcher, Request, feed_urls
+from newsstand.fetch import Fetcher, Request, feed_request, feed_urls
 from newsstand.model import Feed
 
 FEED = rss([{"title": "a", "guid": "1"}])
@@ -211,3 +213,28 @@ def test_each_instance_s_answer_is_reported_the_telling_one_first(server: FeedSe
     assert rest.startswith(f"cannot connect to {dead.removeprefix('http://')}")
     assert server.hits["/r"] == 1  # the dead one was tried again, the final 404 was not
     assert got.attempts == 3
+
+
+def test_a_redirect_keeps_the_access_key_on_its_instance_and_sends_it_nowhere_else(
+    server: FeedServer,
+) -> None:
+    def moved(target: str):
+        return lambda h: Resource(b"", "text/plain", status=301, headers={"Location": target})
+
+    with FeedServer() as elsewhere:
+        elsewhere.routes["/feed"] = Resource(FEED)
+        server.routes["/here"] = moved("/feed?limit=2")  # as RSSHub: the query dropped
+        server.routes["/away"] = moved(elsewhere.url("/feed"))
+        server.routes["/feed"] = Resource(FEED)
+        for access, param in (("key", "key=s3cr+et"), ("code", "code=")):
+            feed = Feed(key="/here", route="/here", url=None, category="c", source="s", channel="c")
+            rsshub = RSSHubConfig(instances=(server.base,), access_key="s3cr et", access=access)
+            got = fetch(feed_request(feed, rsshub))
+            assert got.ok and got.moved_to == server.url("/feed?limit=2")  # shown without it
+            followed = server.requests[-1][0]
+            assert followed.startswith("/feed?limit=2&") and param in followed
+            away = replace(feed, key="/away", route="/away")
+            assert fetch(feed_request(away, rsshub)).ok
+            assert [p for p, _ in elsewhere.requests][-1] == "/feed"  # no key, no code
+    code = hashlib.md5(b"/feed" + b"s3cr et").hexdigest()
+    assert server.requests[-2][0] == f"/feed?limit=2&code={code}"

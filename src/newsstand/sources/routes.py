@@ -74,7 +74,13 @@ def ask_instances(
             replace(fetch, max_bytes=max(fetch.max_bytes, API_MAX_BYTES)), backoff=0.5
         ) as fetcher:
             return await fetcher.fetch(
-                Request("catalog", urls, private=ACCESS_PARAMS if any(keyed) else ())
+                Request(
+                    "catalog",
+                    urls,
+                    private=ACCESS_PARAMS if any(keyed) else (),
+                    access_key=rsshub.access_key if any(keyed) else None,
+                    access=rsshub.access,
+                )
             )
 
     fetched = asyncio.run(get())
