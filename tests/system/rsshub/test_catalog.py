@@ -138,3 +138,19 @@ def test_an_instance_url_holding_a_key_is_refused_without_repeating_it(
     refused = cli("routes", "sync", "-c", str(keyed_config))
     assert refused.returncode == 2 and "without a query" in refused.stderr
     assert_no_secret(forms(KEY), [("stderr", refused.stderr.encode())])
+
+
+def test_feeds_add_files_a_route_where_the_instance_lists_it(rsshub: RSSHub, tmp_path) -> None:
+    config = site(tmp_path, rsshub)
+    assert cli("routes", "sync", "-c", str(config)).returncode == 0
+    added = cli("feeds", "add", "/sina/finance/china", "--json", "-c", str(config))
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["added"] == {
+        "route": "/sina/finance/china",
+        "category": "新媒体",
+        "source": "新浪",
+        "channel": "财经－国內",
+    }
+    template = cli("feeds", "add", "/xueqiu/user/:id/:type?", "id=8152922548", "-c", str(config))
+    assert template.returncode == 0, template.stderr
+    assert "added /xueqiu/user/8152922548 under 金融 › 雪球 › 用户动态" in template.stdout
