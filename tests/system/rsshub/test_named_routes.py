@@ -24,7 +24,8 @@ from newsstand.sources.catalog import fill_template, template_params
 # what the README names on purpose as a route that moved away (and must stay gone)
 GONE = {"/sina/finance": "the route catalog section: the old docs' path, now moved"}
 
-_PATH = re.compile(r"(?<![\w.:/])/[a-z0-9][\w.-]*(?:/[\w:?.{}+*-]+)*")
+# a path: /namespace/segments, where a ":" may only begin one (a parameter)
+_PATH = re.compile(r"(?<![\w.:/])/[a-z0-9][\w.-]*(?:/:?[\w.{}+*-]+\??)*")
 _VALUE = re.compile(r"\b(\w+)=(\S+)")
 
 
