@@ -3,7 +3,8 @@
 // The 1.0.0-master builds ship dist-lib/ only: no server entry, and the package's init()
 // switches routes to raw JSON. So: find the app module pkg.mjs imports, take its default
 // export (the Hono app, configured from the environment) and serve it on the loopback
-// port named by PORT (0: one the OS picks). One line on stdout says where it listens:
+// port named by PORT (0: one the OS picks), and nothing else. One line on stdout says
+// where it listens:
 //     rsshub listening on http://127.0.0.1:<port>
 // It stops on SIGTERM or SIGINT, or when its stdin closes (the test run that started it
 // died).
@@ -15,6 +16,10 @@ if (!found) {
     console.error(`no app module imported by ${entry.pathname}`);
     process.exit(2);
 }
+// The build starts a Prometheus exporter when its app loads, on port 9464 of every
+// interface: a fixed port (two servers collide) beyond loopback. It is not started.
+const { PrometheusExporter } = await import("@opentelemetry/exporter-prometheus");
+PrometheusExporter.prototype.startServer = async () => {};
 const app = (await import(new URL(found[1], entry).href)).default;
 const { serve } = await import("@hono/node-server");
 
