@@ -1,6 +1,6 @@
 """The command line: commands, options, progress and exit codes — nothing else.
 
-One module per area (``jobs``, ``status``, ``sources``, ``deploy``, ``init``); each
+One module per area (``jobs``, ``status``, ``routes``, ``sources``, ``deploy``, ``init``); each
 command is a few lines over a library call, importing what it needs when it runs, so
 ``newsstand --help`` loads no fetching, parsing or rendering code. ``common`` holds the
 shared options and the one-line failure; ``output`` how results are shown.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import deploy, init, jobs, sources, status
+from . import deploy, init, jobs, routes, sources, status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,7 +40,7 @@ for command in (
     status.status,
     deploy.deploy,
     deploy.store,
-    sources.routes,
+    routes.routes,
     sources.feeds,
     sources.migrate_rsshub_page,
 ):
