@@ -1,5 +1,5 @@
 """Shared fixtures: a loopback feed server, the ../shared test data, configs on disk, real
-Hexo and Chromium; the markers that say what a test needs, and one line at the end of the
+Hexo, Chromium and RSSHub; the markers that say what a test needs, and one line at the end of the
 run naming the groups of skipped tests and why.
 
 Tests are in unit/ (pure functions, tmp files at most), integration/ (a loopback server,
@@ -20,6 +20,9 @@ import pytest
 from support.helpers import write_config
 from support.hexo_site import MISSING_MESSAGE, require_hexo
 from support.paths import SHARED, shared_missing
+from support.rsshub import MISSING_MESSAGE as RSSHUB_MISSING
+from support.rsshub import RSSHub, require_rsshub, start_rsshub
+from support.secrets import KEY
 
 from newsstand.config import Config, load_config
 from newsstand.demo.server import FeedServer
@@ -30,11 +33,11 @@ NEEDS = {
     "needs_node": "hexo",
     "needs_browser": "chromium",
     "needs_postgres": "pg_url",
-    "needs_rsshub": None,
+    "needs_rsshub": "rsshub_installed",  # what the rsshub and rsshub_keyed fixtures use
 }
 CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")
 # a skip's reason -> what it lacked (a test may need two things; its reason tells which)
-REASON_GROUP: dict[str, str] = {MISSING_MESSAGE: "needs_node"}
+REASON_GROUP: dict[str, str] = {MISSING_MESSAGE: "needs_node", RSSHUB_MISSING: "needs_rsshub"}
 
 
 def _skip(group: str, reason: str) -> None:
@@ -100,6 +103,29 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/s/newsstand.db"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def rsshub_installed() -> None:
+    """The real RSSHub from npm (tests/rsshub): skips without it, fails with
+    NEWSSTAND_REQUIRE_RSSHUB=1."""
+    require_rsshub()
+
+
+@pytest.fixture(scope="session")
+def rsshub(rsshub_installed: None) -> Iterator[RSSHub]:
+    """The real RSSHub, without access control: one process for the whole test session."""
+    server = start_rsshub()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def rsshub_keyed(rsshub_installed: None) -> Iterator[RSSHub]:
+    """The real RSSHub with ACCESS_KEY set (to support.secrets.KEY): one process per session."""
+    server = start_rsshub(access_key=KEY)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

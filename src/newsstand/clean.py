@@ -84,6 +84,9 @@ _MARKS = {
     "audio": ' controls preload="none"',
 }
 _MARKED_TAGS = re.compile(r"<(img|video|audio)\b")
+# an <img> as nh3 writes it: attribute values in double quotes (which may hold a ">")
+_IMG = re.compile(r'<img\b(?:[^>"]|"[^"]*")*>')
+_IMG_SOURCE = re.compile(r'\s(?:src|srcset)="')
 
 
 def _absolute(base: str | None) -> Callable[[str], str | None]:
@@ -144,6 +147,8 @@ def clean_html(html: str, base_url: str | None) -> str:
         url_schemes=set(URL_SCHEMES),
         url_relative=_absolute(base_url),
     )
+    # an image whose only source was dropped (a data: URL, a script URL) shows nothing
+    html = _IMG.sub(lambda m: m.group(0) if _IMG_SOURCE.search(m.group(0)) else "", html)
     return _MARKED_TAGS.sub(lambda m: m.group(0) + _MARKS[m.group(1)], html)
 
 

@@ -10,19 +10,19 @@ size cap below is measured on the decoded body.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
+import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import aiohttp
 
 from .config import FetchConfig, RSSHubConfig
 from .model import Feed, Fetched
-from .rsshub import ACCESS_PARAMS, public_url, route_path, secret_forms, secrets_in
+from .rsshub import ACCESS_PARAMS, error_of, public_url, route_path, secret_forms, secrets_in
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
@@ -32,6 +32,8 @@ MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is reported, not waited for
 CHUNK = 64 * 1024
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+ERROR_BODY_BYTES = 256 * 1024  # read this much of an error answer for the server's message
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class Request:
 
     ``private`` names query parameters of ``urls`` that are secrets (RSSHub's access key
     or code): they are sent, but every URL and message the fetch returns is without them.
+    ``access_key`` (with ``access``, "key" or "code") puts the access parameter back on a
+    redirect within the same instance.
     """
 
     feed_key: str
@@ -47,6 +51,24 @@ class Request:
     etag: str | None = None
     last_modified: str | None = None
     private: tuple[str, ...] = ()
+    access_key: str | None = field(default=None, repr=False)
+    access: str = "key"
+
+    def follow(self, asked: str, location: str) -> str:
+        """Where a redirect answering ``asked`` leads. RSSHub's redirects drop the query,
+        and so the access parameter: it is put back (the code made for the new path) when
+        the redirect stays on the instance, and never sent elsewhere."""
+        target = urljoin(asked, location)
+        if not (self.access_key and self.private):
+            return target
+        a, b = urlsplit(asked), urlsplit(target)
+        if (a.scheme, a.netloc) != (b.scheme, b.netloc):
+            return target
+        query = [
+            (k, v) for k, v in parse_qsl(b.query, keep_blank_values=True) if k not in self.private
+        ]
+        path = b.path + ("?" + urlencode(query) if query else "")
+        return f"{b.scheme}://{b.netloc}" + route_path(path, (), self.access_key, self.access)
 
 
 def feed_request(
@@ -58,12 +80,15 @@ def feed_request(
 ) -> Request:
     """The request for one feed: its URLs (``feed_urls``), validators, and for a route the
     access parameters marked private."""
+    keyed = bool(feed.route and rsshub.access_key)
     return Request(
         feed.key,
         feed_urls(feed, rsshub, instances),
         etag,
         last_modified,
-        ACCESS_PARAMS if feed.route and rsshub.access_key else (),
+        ACCESS_PARAMS if keyed else (),
+        rsshub.access_key if keyed else None,
+        rsshub.access,
     )
 
 
@@ -86,7 +111,9 @@ class _Redact:
         for secret in self.secrets:  # in any other form (a URL aiohttp printed its own way)
             for form in secret_forms(secret):
                 text = text.replace(form, "***")
-        return text
+        # and a value it was never given (the code made for where a redirect led)
+        names = "|".join(re.escape(name) for name in self.private)
+        return re.sub(rf"([?&](?:{names})=)[^&#\s'\"]+", r"\1***", text)
 
 
 def feed_urls(
@@ -101,8 +128,14 @@ def feed_urls(
     return tuple(instance + route for instance in (instances or rsshub.instances))
 
 
+# how much a failure tells, most first: an answer that says why, any other answer, a
+# response that broke a limit, a connection that broke or timed out, no connection at all
+_SAID_WHY, _ANSWERED, _REFUSED, _BROKEN, _UNREACHED = range(5)
+
+
 class _Failure(Exception):
-    """One attempt failed; ``retry`` says whether trying again may help."""
+    """One attempt failed; ``retry`` says whether trying again may help, ``rank`` how much
+    it tells (0: the server answered and said why; higher: less was learnt)."""
 
     def __init__(
         self,
@@ -111,11 +144,39 @@ class _Failure(Exception):
         status: int | None = None,
         retry: bool = False,
         wait: float | None = None,
+        rank: int = _REFUSED,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retry = retry
         self.wait = wait
+        self.rank = rank
+
+
+def _if_none_match(etag: str) -> str:
+    """The If-None-Match for a stored ETag. A weak one (``W/"x"``) is sent in both forms:
+    RFC 9110 servers compare weakly, but some (RSSHub, whose gzip makes its ETags weak)
+    compare the header's values as strings and know only the strong form."""
+    if etag.startswith("W/") and etag[2:].startswith('"'):
+        return f"{etag}, {etag[2:]}"
+    return etag
+
+
+def _combined(failures: dict[str, _Failure]) -> _Failure:
+    """One failure for all the URLs tried: the most telling one's status, and every URL's
+    error in one line, the most telling first (each message names its URL or host)."""
+    ranked = sorted(failures.values(), key=lambda f: f.rank)  # stable: the order tried
+    if len(ranked) == 1:
+        return ranked[0]
+    first = ranked[0]
+    waits = [f.wait for f in ranked if f.wait]
+    return _Failure(
+        "; ".join(str(f) for f in ranked),
+        status=first.status,
+        retry=any(f.retry for f in ranked),
+        wait=max(waits) if waits else None,
+        rank=first.rank,
+    )
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -139,15 +200,24 @@ def _max_age(response: aiohttp.ClientResponse) -> float | None:
     return None
 
 
-def _moved_to(response: aiohttp.ClientResponse) -> str | None:
-    """Where the feed now is, if the redirects began with permanent ones (301/308)."""
-    hops = [*response.history, response]
+def _moved_to(hops: Sequence[tuple[int, str]]) -> str | None:
+    """Where the feed now is, if the redirects (status, where it led) began with permanent
+    ones (301/308)."""
     moved = None
-    for hop, following in itertools.pairwise(hops):
-        if hop.status not in (301, 308):
+    for status, target in hops:
+        if status not in (301, 308):
             break
-        moved = str(following.url)
+        moved = target
     return moved
+
+
+async def _error_body(response: aiohttp.ClientResponse) -> bytes:
+    """The start of an error answer's body (where a server says why), or b"" if it cannot
+    be read."""
+    try:
+        return await response.content.read(ERROR_BODY_BYTES)
+    except (aiohttp.ClientError, ValueError):
+        return b""
 
 
 def _size(n: int) -> str:
@@ -191,6 +261,7 @@ class Fetcher:
         started = time.monotonic()
         attempts = 0
         tried: list[tuple[str, bool]] = []
+        failures: dict[str, _Failure] = {}  # each URL's last failure, in the order tried
         last: _Failure = _Failure("no URL to fetch")
         redact = _Redact(request)
         async with self._slots:
@@ -198,12 +269,15 @@ class Fetcher:
                 retry_next_round = False
                 wait = 0.0
                 for url in request.urls:
+                    if url in failures and not failures[url].retry:
+                        continue  # its answer was final: asking again gets the same
                     attempts += 1
                     try:
                         fetched = await self._attempt(url, request)
                     except _Failure as failure:
                         tried.append((url, False))
-                        last = failure
+                        failures[url] = failure  # keeps its place: the order of urls
+                        last = _combined(failures)
                         retry_next_round |= failure.retry
                         if failure.wait:
                             wait = max(wait, failure.wait)
@@ -221,7 +295,9 @@ class Fetcher:
                     break
                 if wait > MAX_RETRY_AFTER:
                     last = _Failure(
-                        f"{last}; server asks to retry after {wait:.0f} s", status=last.status
+                        f"{last}; server asks to retry after {wait:.0f} s",
+                        status=last.status,
+                        wait=last.wait,
                     )
                     break
                 delay = wait or self.backoff * (2**round_)
@@ -241,48 +317,65 @@ class Fetcher:
         assert self._session is not None, "use Fetcher as an async context manager"
         headers = {}
         if request.etag:
-            headers["If-None-Match"] = request.etag
+            headers["If-None-Match"] = _if_none_match(request.etag)
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         host = urlsplit(url).netloc or url
         try:
             async with asyncio.timeout(self.config.timeout):
-                async with self._session.get(
-                    # aiohttp counts the final response as a hop too
-                    url,
-                    headers=headers,
-                    max_redirects=MAX_REDIRECTS + 1,
-                ) as response:
-                    return await self._handle(url, request, response)
+                hops: list[tuple[int, str]] = []  # each redirect: its status, where it led
+                asked = url
+                while True:
+                    async with self._session.get(
+                        asked, headers=headers, allow_redirects=False
+                    ) as response:
+                        location = response.headers.get("Location")
+                        if response.status not in REDIRECTS or not location:
+                            return await self._handle(url, request, response, hops)
+                    if len(hops) == MAX_REDIRECTS:
+                        raise _Failure(
+                            f"too many redirects (more than {MAX_REDIRECTS}) from {url}",
+                            rank=_REFUSED,
+                        )
+                    asked = request.follow(str(response.url), location)
+                    hops.append((response.status, asked))
         except _Failure:
             raise
-        except aiohttp.TooManyRedirects:
-            raise _Failure(f"too many redirects (more than {MAX_REDIRECTS}) from {url}") from None
         except TimeoutError:
             raise _Failure(
-                f"timed out after {self.config.timeout:g} s fetching {url}", retry=True
+                f"timed out after {self.config.timeout:g} s fetching {url}",
+                retry=True,
+                rank=_BROKEN,
             ) from None
         except aiohttp.ClientConnectorError as exc:
             reason = exc.os_error.strerror if exc.os_error else str(exc)
-            raise _Failure(f"cannot connect to {host}: {reason}", retry=True) from None
+            raise _Failure(
+                f"cannot connect to {host}: {reason}", retry=True, rank=_UNREACHED
+            ) from None
         except aiohttp.ClientPayloadError:
-            raise _Failure(f"connection broken while reading {url}", retry=True) from None
+            raise _Failure(
+                f"connection broken while reading {url}", retry=True, rank=_BROKEN
+            ) from None
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise _Failure(f"connection to {host} lost: {exc}", retry=True) from None
+            raise _Failure(f"connection to {host} lost: {exc}", retry=True, rank=_BROKEN) from None
         except aiohttp.InvalidURL:
-            raise _Failure(f"invalid URL: {url}") from None
+            raise _Failure(f"invalid URL: {url}", rank=_UNREACHED) from None
         except aiohttp.ClientError as exc:
-            raise _Failure(f"HTTP error from {host}: {exc}", retry=True) from None
+            raise _Failure(f"HTTP error from {host}: {exc}", retry=True, rank=_BROKEN) from None
 
     async def _handle(
-        self, url: str, request: Request, response: aiohttp.ClientResponse
+        self,
+        url: str,
+        request: Request,
+        response: aiohttp.ClientResponse,
+        hops: Sequence[tuple[int, str]],
     ) -> Fetched:
         status = response.status
         if status == 304:
             return Fetched(
                 feed_key=request.feed_key,
                 url=str(response.url),
-                moved_to=_moved_to(response),
+                moved_to=_moved_to(hops),
                 max_age=_max_age(response),
                 status=304,
                 etag=request.etag,
@@ -292,29 +385,36 @@ class Fetcher:
             reason = f"HTTP {status} {response.reason or ''}".strip()
             if status == 410:
                 reason += " (the feed is gone: it will not be fetched again)"
+            said = error_of(await _error_body(response))
             raise _Failure(
-                f"{reason} from {url}",
+                f"{reason} from {url}" + (f": {said}" if said else ""),
                 status=status,
-                retry=status in RETRY_STATUS,
+                # an error RSSHub reports as the route's own answer is not asked again
+                retry=status in RETRY_STATUS and not (said and said.final),
                 wait=_retry_after(response.headers.get("Retry-After")),
+                rank=_SAID_WHY if said else _ANSWERED,
             )
         cap = self.config.max_bytes
         declared = response.content_length
         if declared is not None and declared > cap and not response.headers.get("Content-Encoding"):
             raise _Failure(
-                f"response is {_size(declared)}, over the {_size(cap)} limit: {url}", status=status
+                f"response is {_size(declared)}, over the {_size(cap)} limit: {url}",
+                status=status,
+                rank=_REFUSED,
             )
         body = bytearray()
         async for chunk in response.content.iter_chunked(CHUNK):
             body += chunk
             if len(body) > cap:
                 raise _Failure(
-                    f"response is over the {_size(cap)} limit; cut off: {url}", status=status
+                    f"response is over the {_size(cap)} limit; cut off: {url}",
+                    status=status,
+                    rank=_REFUSED,
                 )
         return Fetched(
             feed_key=request.feed_key,
             url=str(response.url),
-            moved_to=_moved_to(response),
+            moved_to=_moved_to(hops),
             max_age=_max_age(response),
             status=200,
             body=bytes(body),

@@ -1,12 +1,15 @@
 """RSSHub's conventions, shared by the config, fetch, the catalog and OPML: how a route is
-written, its common parameters, the access key or code (a secret: sent, never kept), and
-the order in which instances are tried."""
+written, its common parameters, the access key or code (a secret: sent, never kept), the
+order in which instances are tried, and how RSSHub says what went wrong."""
 
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlencode, urlsplit
 
 # RSSHub's common query parameters (https://docs.rsshub.app/guide/parameters)
@@ -123,3 +126,67 @@ def secrets_in(urls: Iterable[str], private: Collection[str] = ACCESS_PARAMS) ->
 def secret_forms(secret: str) -> set[str]:
     """How a secret may be written in a URL or a message: as is, and percent-encoded."""
     return {secret, quote(secret, safe=""), quote_plus(secret)}
+
+
+# --------------------------------------------------------------------------- its errors
+
+# RSSHub's error page: <p class="message">Error Message:<br/><code …>Name: message</code>
+_ERROR_PAGE = re.compile(rb"Error Message:\s*<br\s*/?>\s*<code\b[^>]*>(.*?)</code>", re.DOTALL)
+_ERROR_NAME = re.compile(r"^((?:[A-Z]\w*)?Error):\s*(.*)$", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+# The errors of RSSHub's own requests to the site behind a route (ofetch's FetchError and
+# the like), and of a request for the same path already running: asking again may help.
+# Any other error is the route's own verdict (NotFoundError: no such route; RejectError: the
+# access key; Error: "this route is empty", a bad parameter ...): asking again will not.
+TRANSIENT_ERRORS = frozenset({"FetchError", "HTTPError", "RequestError", "RequestInProgressError"})
+_UPSTREAM_MESSAGE = re.compile(r'^\[[A-Z]+\] "|currently fetching|in progress', re.IGNORECASE)
+MESSAGE_CHARS = 300  # a longer message is cut: it is one line of a report
+
+
+@dataclass(frozen=True, slots=True)
+class RSSHubError:
+    """What an RSSHub error answer said: the error's name (on its HTML page; None in the
+    ``?format=json`` form) and its message."""
+
+    name: str | None
+    message: str
+
+    @property
+    def final(self) -> bool:
+        """Whether asking again soon would get the same answer."""
+        if self.name is not None:
+            return self.name not in TRANSIENT_ERRORS
+        return not _UPSTREAM_MESSAGE.search(self.message)
+
+    def __str__(self) -> str:
+        named = f"{self.name}: {self.message}" if self.name and self.name != "Error" else ""
+        return f"RSSHub said: {named or self.message}"
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(_TAG.sub("", text).split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
+
+
+def error_of(body: bytes) -> RSSHubError | None:
+    """RSSHub's error in an error answer's body (its HTML page, or ``{"error": {"message":
+    …}}``), or None when the body is not one."""
+    stripped = body.lstrip()
+    if stripped.startswith(b"{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return None
+        error = data.get("error") if isinstance(data, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        if not isinstance(message, str) or not message.strip():
+            return None
+        return RSSHubError(None, _one_line(message))
+    found = _ERROR_PAGE.search(body)
+    if found is None:
+        return None
+    text = html.unescape(found.group(1).decode("utf-8", "replace")).strip()
+    named = _ERROR_NAME.match(text)
+    name, message = (named.group(1), named.group(2)) if named else (None, text)
+    message = _one_line(message)
+    return RSSHubError(name, message) if message else None

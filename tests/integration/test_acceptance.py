@@ -39,7 +39,7 @@ def test_point_1_front_matter(shared, server, make_config, route: bool) -> None:
     seed, _ = split_post((shared / "acceptance" / "seed-post.md").read_text("utf-8"))
     post = publish_acceptance(shared, server, make_config, clean=False, route=route)
     data, _ = split_post(post.read_text("utf-8"))
-    assert list(data)[:7] == KEYS
+    assert list(data) == list(seed) == KEYS  # exactly the seed's keys: a drop-in
     for key in ("title", "categories", "headimg", "author", "comments", "thumbnail"):
         assert data[key] == seed[key], key
     assert (
@@ -47,12 +47,29 @@ def test_point_1_front_matter(shared, server, make_config, route: bool) -> None:
         == as_instant(seed["date"])
         == datetime(2021, 4, 1, 0, 12, 7, tzinfo=UTC)
     )
-    assert data["link"].startswith("https://finance.sina.com.cn/")
+
+
+def test_point_1_the_original_link_is_an_opt_in(shared, server, make_config) -> None:
+    post = publish_acceptance(
+        shared, server, make_config, clean=False, extra_front_matter=["link", "updated"]
+    )
+    data, _ = split_post(post.read_text("utf-8"))
+    assert list(data)[:7] == KEYS and data["link"].startswith("https://finance.sina.com.cn/")
 
 
 def test_point_1_rfc822_reproduces_the_seed_date(shared, server, make_config) -> None:
     post = publish_acceptance(shared, server, make_config, clean=False, date_format="rfc822")
     assert "\ndate: Thu, 01 Apr 2021 00:12:07 GMT\n" in post.read_text("utf-8")
+    # in GMT whatever the site's zone, as the README promises and the reference wrote
+    local = publish_acceptance(
+        shared,
+        server,
+        make_config,
+        clean=False,
+        date_format="rfc822",
+        site={"timezone": "Asia/Shanghai"},
+    )
+    assert "\ndate: Thu, 01 Apr 2021 00:12:07 GMT\n" in local.read_text("utf-8")
 
 
 def test_point_2_body_is_the_seed_body(shared, server, make_config) -> None:

@@ -16,7 +16,7 @@ from newsstand.demo.server import Resource
 def test_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
     result = cli("init", cwd=tmp_path)
     assert result.returncode == 0 and (tmp_path / "newsstand.toml").exists()
-    assert "/sina/finance" in (tmp_path / "newsstand.toml").read_text("utf-8")
+    assert 'route = "/sina/finance/china"' in (tmp_path / "newsstand.toml").read_text("utf-8")
     again = cli("init", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
 

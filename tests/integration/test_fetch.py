@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 
 from support.helpers import rss
 
 from newsstand.config import FetchConfig, RSSHubConfig
 from newsstand.demo.server import FeedServer, Resource
-from newsstand.fetch import Fetcher, Request, feed_urls
+from newsstand.fetch import Fetcher, Request, feed_request, feed_urls
 from newsstand.model import Feed
 
 FEED = rss([{"title": "a", "guid": "1"}])
@@ -170,3 +172,69 @@ def test_redirects_followed_up_to_five(server: FeedServer) -> None:
     server.routes["/loop"] = redirect_to("/loop")
     got = fetch(Request("k", (server.url("/loop"),)))
     assert not got.ok and "too many redirects" in got.error
+
+
+def test_a_weak_etag_is_sent_in_both_forms(server: FeedServer) -> None:
+    """RSSHub's gzip makes its ETag weak, and it matches only the strong form (the real
+    RSSHub's 304s: tests/system/rsshub/test_fetch.py)."""
+    server.routes["/f"] = Resource(FEED)
+    fetch(Request("k", (server.url("/f"),), etag='W/"abc"'))
+    fetch(Request("k", (server.url("/f"),), etag='"abc"'))
+    assert [h["If-None-Match"] for _, h in server.requests] == ['W/"abc", "abc"', '"abc"']
+
+
+def rsshub_error(status: int, text: str) -> Resource:
+    return Resource(
+        f'<p class="message">Error Message:<br/><code class="x">{text}</code></p>'.encode(),
+        "text/html; charset=UTF-8",
+        status=status,
+    )
+
+
+def test_an_error_rsshub_reports_as_final_is_asked_once(server: FeedServer) -> None:
+    server.routes["/final"] = rsshub_error(503, "Error: Error test")
+    server.routes["/upstream"] = rsshub_error(503, "FetchError: [GET] &quot;https://x/&quot;")
+    final = fetch(Request("k", (server.url("/final"),)))
+    assert final.status == 503 and final.error.endswith("RSSHub said: Error test")
+    upstream = fetch(Request("k", (server.url("/upstream"),)))
+    assert "FetchError" in upstream.error
+    assert server.hits["/final"] == 1 and server.hits["/upstream"] == 3  # retries = 2
+
+
+def test_each_instance_s_answer_is_reported_the_telling_one_first(server: FeedServer) -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    server.routes["/r"] = rsshub_error(404, "NotFoundError: The route does not exist")
+    got = fetch(Request("k", (dead + "/r", server.url("/r"))), retries=1)
+    assert got.status == 404 and "\n" not in got.error
+    said, _, rest = got.error.partition("; ")
+    assert said == f"HTTP 404 Not Found from {server.url('/r')}: RSSHub said: NotFoundError:" + (
+        " The route does not exist"
+    )
+    assert rest.startswith(f"cannot connect to {dead.removeprefix('http://')}")
+    assert server.hits["/r"] == 1  # the dead one was tried again, the final 404 was not
+    assert got.attempts == 3
+
+
+def test_a_redirect_keeps_the_access_key_on_its_instance_and_sends_it_nowhere_else(
+    server: FeedServer,
+) -> None:
+    def moved(target: str):
+        return lambda h: Resource(b"", "text/plain", status=301, headers={"Location": target})
+
+    with FeedServer() as elsewhere:
+        elsewhere.routes["/feed"] = Resource(FEED)
+        server.routes["/here"] = moved("/feed?limit=2")  # as RSSHub: the query dropped
+        server.routes["/away"] = moved(elsewhere.url("/feed"))
+        server.routes["/feed"] = Resource(FEED)
+        for access, param in (("key", "key=s3cr+et"), ("code", "code=")):
+            feed = Feed(key="/here", route="/here", url=None, category="c", source="s", channel="c")
+            rsshub = RSSHubConfig(instances=(server.base,), access_key="s3cr et", access=access)
+            got = fetch(feed_request(feed, rsshub))
+            assert got.ok and got.moved_to == server.url("/feed?limit=2")  # shown without it
+            followed = server.requests[-1][0]
+            assert followed.startswith("/feed?limit=2&") and param in followed
+            away = replace(feed, key="/away", route="/away")
+            assert fetch(feed_request(away, rsshub)).ok
+            assert [p for p, _ in elsewhere.requests][-1] == "/feed"  # no key, no code
+    code = hashlib.md5(b"/feed" + b"s3cr et").hexdigest()
+    assert server.requests[-2][0] == f"/feed?limit=2&code={code}"

@@ -81,3 +81,40 @@ def test_a_folder_without_the_reference_config(tmp_path: Path, shared: Path) -> 
     site(tmp_path, shared)
     result = cli("migrate-rsshub-page", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "temple_config.yml" in result.stderr
+
+
+def test_one_line_that_reads_otherwise_costs_that_line_only(tmp_path: Path, shared: Path) -> None:
+    """A path with a space (one path to YAML), and a value the scan cannot follow (a
+    folded scalar): the other paths keep the places their headings give (here not the
+    catalog's: the user's own)."""
+    site(tmp_path, shared)
+    old = tmp_path / "old-site"
+    (old / "temple").mkdir(parents=True)
+    (old / "temple" / "temple_config.yml").write_text(
+        "slect:\n#我的财经\n##新浪\n###国内\n- /sina/finance\n##雪球\n- /xueqiu/today\n"
+        "- >-\n  /folded/path\n#科学\n##PNAS\n###应用数学\n- /pnas/Applied Mathematics\n",
+        "utf-8",
+    )
+    result = cli("migrate-rsshub-page", str(old), "--json", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    places = {f["route"]: (f["category"], f["source"], f.get("channel")) for f in report["feeds"]}
+    assert places["/sina/finance"] == ("我的财经", "新浪", "国内")
+    assert places["/xueqiu/today"][:2] == ("我的财经", "雪球")
+    assert places["/pnas/Applied Mathematics"] == ("科学", "PNAS", "应用数学")
+    # the folded one is filed as if it had no heading: here the catalog does not know it
+    assert [s.split(":")[0] for s in report["skipped"]] == ["/folded/path"]
+
+
+def test_with_both_select_files_the_one_the_script_reads_is_read(
+    tmp_path: Path, shared: Path
+) -> None:
+    site(tmp_path, shared)
+    old = tmp_path / "old-site"
+    shutil.copytree(PAGE, old)
+    (old / "config.yml").write_text("slect:\n- /cls/depth\n", "utf-8")
+    result = cli("migrate-rsshub-page", str(old), "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "would add /sina/finance " in result.stdout and "/cls/depth" not in result.stdout
+    assert "read temple/temple_config.yml, as the reference script does" in result.stderr
+    assert "config.yml beside it was not read" in result.stderr

@@ -14,6 +14,7 @@ from newsstand.sources.catalog import (
     match_template,
     parse_docs,
     parse_docs_dir,
+    parse_namespace_api,
 )
 
 
@@ -76,3 +77,23 @@ def test_templates() -> None:
     assert fill_template("/xueqiu/user/:id/:type?", {"id": "1"}) == "/xueqiu/user/1"
     with pytest.raises(KeyError):
         fill_template("/xueqiu/user/:id", {})
+
+
+def test_a_route_served_at_several_paths_is_one_row_per_path() -> None:
+    """/api/namespace lists such a route under each of its paths, each entry naming all of
+    them in "path"; a namespace's categories file the routes that name none."""
+    paths = ["/search/:query?", "/user/:username?"]
+    data = {
+        "nyaa": {
+            "name": "Nyaa",
+            "categories": ["multimedia"],
+            "routes": {p: {"path": paths, "name": "Search", "categories": []} for p in paths},
+        },
+        "league": {"name": "League", "categories": ["sport"], "routes": {"/": {"name": "News"}}},
+    }
+    routes = parse_namespace_api(data, "http://rsshub.local")
+    assert [(r.path, r.category) for r in routes] == [
+        ("/nyaa/search/:query?", "音视频"),
+        ("/nyaa/user/:username?", "音视频"),
+        ("/league", "体育"),
+    ]

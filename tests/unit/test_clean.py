@@ -148,3 +148,14 @@ def test_the_seed_keeps_its_text_and_image(shared) -> None:
 )
 def test_any_html_comes_out_safe(html: str) -> None:
     assert_safe(clean_html(html, BASE))
+
+
+def test_an_image_whose_only_source_was_removed_is_dropped() -> None:
+    html = (
+        '<p>a<img src="data:image/png;base64,AAAA" alt="x > y">b'
+        '<img src="javascript:alert(1)"><img alt="no source"></p>'
+        '<p><img src="/kept.png" alt="kept"><img srcset="/2x.png 2x" alt="set"></p>'
+    )
+    images = [attrs for tag, attrs in scan(clean_html(html, BASE)).tags if tag == "img"]
+    assert [i["alt"] for i in images] == ["kept", "set"]
+    assert "ab" in clean_html(html, BASE)  # the text around a dropped image stays

@@ -254,8 +254,8 @@ def test_the_starter_config_parses_to_the_sina_feed(here: Path) -> None:
     config = parse(text, here)
     assert config.feeds == (
         Feed(
-            key="/sina/finance",
-            route="/sina/finance",
+            key="/sina/finance/china",
+            route="/sina/finance/china",
             url=None,
             category="金融",
             source="新浪财经",
@@ -264,7 +264,10 @@ def test_the_starter_config_parses_to_the_sina_feed(here: Path) -> None:
     )
     # everything else is left at its defaults
     assert config == parse(
-        FEED.replace('source = "新浪财经"', 'source = "新浪财经"\nchannel = "新浪财经－国內"'), here
+        FEED.replace(
+            'source = "新浪财经"', 'source = "新浪财经"\nchannel = "新浪财经－国內"'
+        ).replace('"/sina/finance"', '"/sina/finance/china"'),
+        here,
     )
 
 
@@ -392,6 +395,13 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
             "newsstand.toml:2: [rsshub] instances: expected an http:// or https:// URL, "
             "got 'rsshub.app'",
             id="instance without scheme",
+        ),
+        pytest.param(
+            '[rsshub]\ninstances = ["https://rsshub.example.org/?key=s3cret"]\n',
+            "newsstand.toml:2: [rsshub] instances: give an instance's address without a query"
+            " (such as https://rsshub.example.org); its access key goes in access_key or the"
+            " access_key_env variable",
+            id="instance holding a key",
         ),
         pytest.param(
             FEED

@@ -139,7 +139,7 @@ def test_any_title_and_category_give_a_post_inside_that_reads_back(
         entry=entry,
         revision=1,
     )
-    result = HexoPublisher(out, tz=ZoneInfo("UTC")).publish([item], {}, ())
+    result = HexoPublisher(out, tz=ZoneInfo("UTC"), extras=("link",)).publish([item], {}, ())
     assert not result.errors, result.errors
     (output,) = result.outputs
     written = out / output.path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -196,9 +197,24 @@ def test_front_matter_keys_and_dates() -> None:
     ]
     assert data["author"] == "新浪财经" and data["comments"] is False
     assert data["date"] == "2021-04-01T08:12:07+08:00"
-    assert data["link"] == "https://example.com/" + "1" * 16
-    rfc = render_post(item("t", "1" * 16), tz=ZoneInfo("UTC"), date_style="rfc822")
-    assert front_matter(rfc.text)["date"] == "Thu, 01 Apr 2021 00:12:07 GMT"
+    assert "link" not in data and "updated" not in data  # the seed's keys only
+    rfc = render_post(item("t", "1" * 16), tz=ZoneInfo("Asia/Shanghai"), date_style="rfc822")
+    assert front_matter(rfc.text)["date"] == "Thu, 01 Apr 2021 00:12:07 GMT"  # GMT, always
+
+
+def test_link_and_updated_are_opt_ins() -> None:
+    entry = item("t", "1" * 16).entry
+    changed = replace(
+        item("t", "1" * 16), entry=replace(entry, updated=datetime(2021, 4, 2, tzinfo=UTC))
+    )
+    tz = ZoneInfo("UTC")
+    both = front_matter(
+        render_post(changed, tz=tz, date_style="iso", extras=("link", "updated")).text
+    )
+    assert both["link"] == "https://example.com/" + "1" * 16
+    assert both["updated"] == "2021-04-02T00:00:00+00:00"
+    only_link = front_matter(render_post(changed, tz=tz, date_style="iso", extras=("link",)).text)
+    assert "link" in only_link and "updated" not in only_link
 
 
 def test_no_image_no_image_keys() -> None:

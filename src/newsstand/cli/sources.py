@@ -1,5 +1,5 @@
-"""Where feeds come from: the RSSHub route catalog (`routes`), the feeds of the config
-(`feeds`), OPML in and out, and migration from the reference script."""
+"""Where feeds come from: the feeds of the config (`feeds`), OPML in and out, and
+migration from the reference script. (The route catalog's commands: ``routes``.)"""
 
 from __future__ import annotations
 
@@ -10,24 +10,8 @@ from typing import Any
 
 import click
 
-from ..model import Route
 from . import output
 from .common import Exit, common, fail, load
-
-
-def route_json(route: Route) -> dict[str, Any]:
-    return {
-        "path": route.path,
-        "example": route.example,
-        "category": route.category,
-        "category_id": route.category_id,
-        "source": route.source,
-        "channel": route.channel,
-        "parameters": dict(route.parameters),
-        "origin": route.origin,
-        "line": route.line,
-        "format": route.format,
-    }
 
 
 def pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -39,124 +23,6 @@ def pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
         given = given.strip()
         out[name.strip()] = int(given) if given.isdigit() and what == "--param" else given
     return out
-
-
-@click.group()
-def routes() -> None:
-    """The RSSHub route catalog: sync it, search it, show a route."""
-
-
-@routes.command("sync")
-@click.option(
-    "--docs",
-    "docs",
-    type=click.Path(path_type=Path),
-    help="Read RSSHub's documentation markdown (a folder or a file).",
-)
-@click.option(
-    "--instance",
-    "instances",
-    multiple=True,
-    help="Ask this RSSHub instance's /api/namespace (repeatable; default: the"
-    " [rsshub] instances, in order).",
-)
-@common
-def routes_sync(
-    config_path: Path | None, as_json: bool, docs: Path | None, instances: tuple[str, ...]
-) -> None:
-    """Refresh the route catalog from RSSHub's docs or from a running instance."""
-    from ..sources.catalog import CatalogError
-    from ..sources.routes import sync_docs, sync_instance
-    from ..store import open_store
-
-    config = load(config_path)
-    if docs is not None and instances:
-        fail("give --docs or --instance, not both", Exit.USAGE)
-    if docs is not None and not docs.exists():
-        fail(f"no such folder or file: {docs}", Exit.USAGE)
-    try:
-        with open_store(config.store.url) as store:
-            if docs is not None:
-                synced = sync_docs(store, docs)
-            else:
-                bad = [i for i in instances if not i.lower().startswith(("http://", "https://"))]
-                if bad:
-                    fail(f"--instance {bad[0]!r}: expected an http:// or https:// URL", Exit.USAGE)
-                chosen = tuple(i.rstrip("/") for i in instances) or config.rsshub.instances
-                synced = sync_instance(store, chosen, config.fetch)
-    except CatalogError as exc:
-        fail(str(exc), Exit.FAILED)
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"origin": synced.origin, "routes": synced.routes, "categories": synced.categories},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return
-    click.echo(f"{synced.routes} routes from {synced.origin}")
-    for category, count in sorted(synced.categories.items(), key=lambda kv: -kv[1]):
-        click.echo(f"  {category}: {count}")
-
-
-@routes.command("search")
-@click.argument("words", nargs=-1, required=True)
-@click.option("--limit", default=50, show_default=True, help="Show at most this many routes.")
-@common
-def routes_search(
-    config_path: Path | None, as_json: bool, words: tuple[str, ...], limit: int
-) -> None:
-    """Find routes whose category, source, channel or path hold every one of WORDS."""
-    from ..store import open_store
-
-    config = load(config_path)
-    with open_store(config.store.url, lock=False) as store:
-        found = store.search_routes(words, limit=limit)
-        empty = not found and not store.route_counts()
-    if as_json:
-        click.echo(json.dumps([route_json(r) for r in found], ensure_ascii=False, indent=2))
-        return
-    if empty:
-        fail("the route catalog is empty; run `newsstand routes sync` first", Exit.USAGE)
-    if not found:
-        click.echo(f"no route matches {' '.join(words)!r}", err=True)
-        return
-    output.table(
-        ["category", "source", "channel", "example", "path"],
-        [[r.category, r.source, r.channel or "", r.example or "", r.path] for r in found],
-        title=f"routes matching {' '.join(words)}",
-    )
-
-
-@routes.command("show")
-@click.argument("path")
-@common
-def routes_show(config_path: Path | None, as_json: bool, path: str) -> None:
-    """Everything the catalog knows about the route that serves PATH."""
-    from ..sources.routes import find_route
-    from ..store import open_store
-
-    config = load(config_path)
-    with open_store(config.store.url, lock=False) as store:
-        route = find_route(store, path)
-    if route is None:
-        fail(f"no route in the catalog serves {path}; try `newsstand routes search`", Exit.USAGE)
-    if as_json:
-        click.echo(json.dumps(route_json(route), ensure_ascii=False, indent=2))
-        return
-    where = route.origin + (f":{route.line}" if route.line else "")
-    for name, value in (
-        ("path", route.path),
-        ("example", route.example or ""),
-        ("category", route.category),
-        ("source", route.source),
-        ("channel", route.channel or ""),
-        ("from", f"{where} ({route.format})"),
-    ):
-        click.echo(f"{name:<9} {value}")
-    for name, described in route.parameters:
-        click.echo(f"  :{name}  {described}")
 
 
 @click.group()
@@ -190,7 +56,7 @@ def feeds_add(
     """Add a feed: an RSSHub path (filed from the catalog) or a web page / feed URL.
 
     \b
-    newsstand feeds add /sina/finance
+    newsstand feeds add /sina/finance/china
     newsstand feeds add /xueqiu/user/:id id=8152922548
     newsstand feeds add https://example.com/ --category Tech --source Example
     """
@@ -277,6 +143,54 @@ def feeds_list(config_path: Path | None, as_json: bool) -> None:
         ],
         title=f"feeds in {config.path.name}",
     )
+
+
+@feeds.command("check")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Do not ask the instance: check against the catalog `routes sync` kept.",
+)
+@common
+def feeds_check(config_path: Path | None, as_json: bool, offline: bool) -> None:
+    """Ask RSSHub whether it still serves every route of the config; for one it does not,
+    suggest the current path of the same name. Exits 1 when a route is gone."""
+    from ..sources.check import CheckError, check_routes, current_routes
+    from ..sources.routes import find_route
+    from ..store import open_store
+
+    config = load(config_path)
+    routes = [(f.route, f.channel) for f in config.feeds if f.route]
+    try:
+        with open_store(config.store.url, lock=False) as store:
+            basis, current = current_routes(config, store, live=not offline)
+            checks = check_routes(routes, current, lambda path: find_route(store, path))
+    except CheckError as exc:
+        fail(str(exc), Exit.FAILED)
+    gone = [c for c in checks if c.gone]
+    if as_json:
+        output.echo_json(
+            {
+                "checked_against": {"origin": basis.origin, "synced": basis.synced},
+                "routes": [
+                    {
+                        "route": c.path,
+                        "served_by": c.served_by.path if c.served_by else None,
+                        "suggestion": (c.suggestion.example or c.suggestion.path)
+                        if c.suggestion
+                        else None,
+                    }
+                    for c in checks
+                ],
+            }
+        )
+    else:
+        click.echo(f"checked {len(checks)} routes against {basis}")
+        for check in gone:
+            click.echo(f"gone  {check.line()}")
+        click.echo(f"{len(checks) - len(gone)} served, {len(gone)} gone")
+    if gone:
+        sys.exit(Exit.FAILED)
 
 
 def _edit_feed(config_path: Path | None, as_json: bool, key: str, action: str) -> None:
@@ -396,6 +310,7 @@ def migrate_rsshub_page(
     """Bring the feeds of a reference-script site (config.yml / temple/temple_config.yml
     and user_config.yml in DIRECTORY) into newsstand.toml."""
     from ..config.edit import add_feeds, new_only
+    from ..sources.check import disable_gone
     from ..sources.migrate import MigrateError, migrate
     from ..sources.routes import find_route
     from ..store import open_store
@@ -404,11 +319,14 @@ def migrate_rsshub_page(
     try:
         with open_store(config.store.url, lock=False) as store:
             result = migrate(directory, lambda path: find_route(store, path))
+            gone = disable_gone(result.feeds, config, store)
     except MigrateError as exc:
         fail(str(exc), Exit.USAGE)
     new, _ = new_only(config, result.feeds)
     if new and not dry_run:
         add_feeds(config.path, new)
+    for note in [*result.notes, *gone]:
+        click.echo(note, err=True)
     if as_json:
         click.echo(
             json.dumps(
@@ -417,6 +335,7 @@ def migrate_rsshub_page(
                     "feeds": result.feeds,
                     "already": len(result.feeds) - len(new),
                     "skipped": result.skipped,
+                    "gone": [f.get("route") for f in result.feeds if f.get("enabled") is False],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -428,6 +347,7 @@ def migrate_rsshub_page(
         click.echo(
             f"{'would add' if dry_run else 'added'} {feed.get('route') or feed['url']}"
             f" under {place}"
+            + (" (disabled: gone from RSSHub)" if feed.get("enabled") is False else "")
         )
     if len(result.feeds) > len(new):
         click.echo(f"{len(result.feeds) - len(new)} already in {config.path.name}")

@@ -89,6 +89,14 @@ def base_url(v: str, ctx: Context) -> str:
 def instances(v: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
     if not v:
         raise Bad("give at least one RSSHub instance URL")
+    for s in v:
+        parts = urlsplit(s.strip())
+        if parts.query or parts.fragment:  # the value is not quoted: it may hold the key
+            raise Bad(
+                "give an instance's address without a query (such as"
+                f" {parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}); its access key"
+                " goes in access_key or the access_key_env variable"
+            )
     return tuple(base_url(s, ctx) for s in v)
 
 
@@ -118,6 +126,16 @@ def choice(*choices: str) -> Check:
             listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
             raise Bad(f"expected {listed}, got {v!r}{suggest(v, choices)}")
         return v
+
+    return check
+
+
+def choices(*allowed: str) -> Check:
+    """An array of some of ``allowed`` (each once, in the order given)."""
+    one = choice(*allowed)
+
+    def check(v: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(one(s, ctx) for s in v))
 
     return check
 

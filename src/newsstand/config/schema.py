@@ -20,6 +20,7 @@ DEFAULT_DB = ".newsstand/newsstand.db"
 DEFAULT_POSTS = "source/_posts"
 DEFAULT_SITE = "public"
 DATE_FORMATS = ("iso", "rfc822", "local")
+FRONT_MATTER_EXTRAS = ("link", "updated")  # Hexo keys a post may carry beyond the seed's
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_DEPLOY_MESSAGE = "newsstand: site update {time}"
 DEFAULT_DEPLOY_AUTHOR = "newsstand <newsstand@localhost>"
@@ -125,6 +126,7 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "enabled": Key(BOOLEAN, True),
         "dir": Key(STRING, DEFAULT_POSTS, c.folder),
         "date_format": Key(STRING, "iso", c.choice(*DATE_FORMATS)),
+        "extra_front_matter": Key(STRINGS, [], c.choices(*FRONT_MATTER_EXTRAS)),
     },
     ("output", "site"): {
         "enabled": Key(BOOLEAN, True),

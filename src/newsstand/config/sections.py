@@ -77,6 +77,7 @@ class HexoConfig:
     enabled: bool = _hexo("enabled")
     dir: Path = _hexo("dir")  # noqa: RUF009 - a Path is immutable; from a file: absolute
     date_format: str = _hexo("date_format")  # "iso", "rfc822" or "local"
+    extra_front_matter: tuple[str, ...] = _hexo("extra_front_matter")  # "link", "updated"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
 """Hexo posts: every stored item as ``<dir>/<category>/<source>/<channel>/<title>-<id>.md``.
 
-The format is the contract of ``acceptance/seed-post.md``: front matter whose first keys
-are ``title, categories, headimg, author, comments, date, thumbnail`` (written by a YAML
+The format is the contract of ``acceptance/seed-post.md``: front matter of exactly its
+keys, ``title, categories, headimg, author, comments, date, thumbnail`` (written by a YAML
 emitter, never by string formatting), then the item's HTML inside one ``<div>``, with
 every character that Hexo's Nunjucks or Markdown would act on written as an entity.
+``link`` and ``updated`` are added only when ``[output.hexo] extra_front_matter`` asks:
+Hexo and its themes act on them (``link`` makes a "link post" whose title leads to the
+original site).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +34,7 @@ TARGET = "hexo"
 _FOLDER_ERRORS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.ENOTDIR}
 )
-FORMAT_VERSION = "1"  # bump when the rendered bytes change for the same input
+FORMAT_VERSION = "2"  # bump when the rendered bytes change for the same input
 ID_LENGTH = 8
 RENDER_BATCH = 1024  # items in flight at once: memory stays flat however many there are
 
@@ -98,15 +101,13 @@ def post_filename(title: str, uid: str, id_length: int = ID_LENGTH) -> str:
 
 def format_date(value: datetime, tz: ZoneInfo, style: str) -> str:
     """``iso``: with offset (right in Hexo whose _config.yml has no ``timezone``);
-    ``rfc822``: the reference script's style; ``local``: wall-clock time in ``tz`` with no
+    ``rfc822``: the reference script's style, in GMT; ``local``: wall-clock time in ``tz`` with no
     offset, for Hexo sites whose ``timezone`` is set (Hexo then ignores offsets)."""
     local = value.astimezone(tz)
     if style == "local":
         return local.strftime("%Y-%m-%d %H:%M:%S")
-    if style == "rfc822":  # the seed's style: "Thu, 01 Apr 2021 00:12:07 GMT"
-        if not local.utcoffset():
-            return format_datetime(value.astimezone(UTC), usegmt=True)
-        return format_datetime(local)
+    if style == "rfc822":  # the seed's style, always in GMT: "Thu, 01 Apr 2021 00:12:07 GMT"
+        return format_datetime(value.astimezone(UTC), usegmt=True)
     return local.isoformat(timespec="seconds")
 
 
@@ -125,7 +126,16 @@ def post_body(html: str) -> str:
     return f"<div>\n{html}\n</div>\n"
 
 
-def render_post(item: Item, *, tz: ZoneInfo, date_style: str, filename: str | None = None) -> Post:
+def render_post(
+    item: Item,
+    *,
+    tz: ZoneInfo,
+    date_style: str,
+    filename: str | None = None,
+    extras: Collection[str] = (),
+) -> Post:
+    """The post of ``item``: the seed's front matter keys, and those of ``extras``
+    (``link``, ``updated``) the item has."""
     entry = item.entry
     title = display_title(item)
     front: dict[str, str | bool | list[str]] = {
@@ -140,9 +150,9 @@ def render_post(item: Item, *, tz: ZoneInfo, date_style: str, filename: str | No
     front["date"] = format_date(entry.published, tz, date_style)
     if entry.thumbnail:
         front["thumbnail"] = entry.thumbnail
-    if entry.updated and entry.updated != entry.published:
+    if "updated" in extras and entry.updated and entry.updated != entry.published:
         front["updated"] = format_date(entry.updated, tz, date_style)
-    if entry.link:
+    if "link" in extras and entry.link:
         front["link"] = entry.link
     matter = front_matter(front)
     path = f"{post_folder(item)}/{filename or post_filename(title, item.uid)}"
@@ -154,9 +164,9 @@ def render_post(item: Item, *, tz: ZoneInfo, date_style: str, filename: str | No
     )
 
 
-def _render_job(job: tuple[Item, str | None, ZoneInfo, str]) -> Post:
-    item, filename, tz, date_style = job
-    return render_post(item, tz=tz, date_style=date_style, filename=filename)
+def _render_job(job: tuple[Item, str | None, ZoneInfo, str, tuple[str, ...]]) -> Post:
+    item, filename, tz, date_style, extras = job
+    return render_post(item, tz=tz, date_style=date_style, filename=filename, extras=extras)
 
 
 class _Listings:
@@ -211,12 +221,20 @@ class HexoPublisher:
 
     target = TARGET
 
-    def __init__(self, directory: Path, *, tz: ZoneInfo, date_style: str = "iso") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        tz: ZoneInfo,
+        date_style: str = "iso",
+        extras: Collection[str] = (),
+    ) -> None:
         self.dir = directory
         self.tz = tz
         self.date_style = date_style
+        self.extras = tuple(sorted(extras))
         self.fingerprint = hashlib.sha1(
-            f"{FORMAT_VERSION}\0{tz}\0{date_style}".encode()
+            f"{FORMAT_VERSION}\0{tz}\0{date_style}\0{','.join(self.extras)}".encode()
         ).hexdigest()
 
     def stale(
@@ -245,6 +263,7 @@ class HexoPublisher:
                     PurePosixPath(old.path).name if (old := previous.get(item.uid)) else None,
                     self.tz,
                     self.date_style,
+                    self.extras,
                 )
                 for item in batch
             ]
@@ -280,7 +299,9 @@ class HexoPublisher:
             old = previous.get(item.uid)
             if owners.setdefault(post.path, item.uid) != item.uid:  # short ids collided
                 name = post_filename(display_title(item), item.uid, id_length=len(item.uid))
-                post = render_post(item, tz=self.tz, date_style=self.date_style, filename=name)
+                post = render_post(
+                    item, tz=self.tz, date_style=self.date_style, filename=name, extras=self.extras
+                )
                 owners[post.path] = item.uid
             data = post.text.encode("utf-8")
             target = self.dir / post.path

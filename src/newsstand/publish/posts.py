@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def publisher(config: Config) -> HexoPublisher:
-    return HexoPublisher(config.hexo.dir, tz=config.site.tz, date_style=config.hexo.date_format)
+    return HexoPublisher(
+        config.hexo.dir,
+        tz=config.site.tz,
+        date_style=config.hexo.date_format,
+        extras=config.hexo.extra_front_matter,
+    )
 
 
 class Ledger:

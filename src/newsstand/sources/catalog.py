@@ -60,6 +60,7 @@ CATEGORIES: dict[str, str] = {
     "study": "学习",
     "journal": "科学期刊",
     "finance": "金融",
+    "sport": "体育",
     "other": "其他",
 }
 _CATEGORY_IDS = {name: cid for cid, name in CATEGORIES.items()}
@@ -305,12 +306,15 @@ def _api_routes(
     fmt: str,
     category: str | None = None,
     category_id: str | None = None,
+    namespace_categories: Any = None,
 ) -> Iterator[Route]:
     paths = data.get("path")
     paths = [paths] if isinstance(paths, str) else list(paths or [])
     if category is None:
-        ids = [c for c in data.get("categories") or [] if c != "popular"]
-        category_id = ids[0] if ids else (data.get("categories") or [None])[0]
+        # the route's own categories, else its namespace's ("popular" is a mark, not a place)
+        marks = list(data.get("categories") or namespace_categories or [])
+        ids = [c for c in marks if c != "popular"]
+        category_id = ids[0] if ids else (marks or [None])[0]
         category = CATEGORIES.get(category_id or "other", category_id or "其他")
     given = data.get("parameters") or {}
     for sub in paths:
@@ -370,8 +374,16 @@ def parse_namespace_api(data: Any, origin: str = "") -> list[Route]:
         source = str(info.get("name") or namespace)
         for key, route in (info.get("routes") or {}).items():
             if isinstance(route, Mapping):
+                # The key is the path. A route served at several paths is listed once per
+                # path, each entry's "path" naming all of them: read the key only.
                 routes += _api_routes(
-                    namespace, source, {"path": key, **route}, origin, None, "api"
+                    namespace,
+                    source,
+                    {**route, "path": key},
+                    origin,
+                    None,
+                    "api",
+                    namespace_categories=info.get("categories"),
                 )
     if not routes and data:
         raise CatalogError(f"{origin}: no routes in the answer; is this RSSHub's /api/namespace?")

@@ -2,10 +2,11 @@
 
 That script keeps:
 
-- ``config.yml`` or ``temple/temple_config.yml``: ``slect:``, a YAML list of RSSHub
-  paths. A path commented out is not selected. Comment lines above a path written as
-  headings — ``#金融``, ``##新浪财经``, ``###新浪财经－国內`` — say where it belongs
-  (category, source, channel), as the ``#`` headings of RSSHub's docs do;
+- ``temple/temple_config.yml`` (or ``config.yml``; the script reads the first when both
+  exist): ``slect:``, a YAML list of RSSHub paths. A path commented out is not selected.
+  Comment lines above a path written as headings — ``#金融``, ``##新浪财经``,
+  ``###新浪财经－国內`` — say where it belongs (category, source, channel), as the ``#``
+  headings of RSSHub's docs do;
 - ``user_config.yml``: ``diy:``, a list of ``{link, categories, source_parent,
   source_child}``, each a route or URL with its place spelt out;
 - ``temple/*.md``: copies of RSSHub's docs pages, which also say where a path belongs.
@@ -26,7 +27,7 @@ import yaml
 from ..model import Route
 from .catalog import CatalogError, parse_docs_dir
 
-SELECT_FILES = ("config.yml", "temple/temple_config.yml")
+SELECT_FILES = ("temple/temple_config.yml", "config.yml")  # the one the script reads first
 USER_FILE = "user_config.yml"
 
 _SELECT_KEY = re.compile(r"^slect\s*:")
@@ -45,6 +46,7 @@ class Migration:
     feeds: list[dict[str, Any]] = field(default_factory=list)  # [[feeds]] tables
     skipped: list[str] = field(default_factory=list)  # one line each: what and why
     read: list[Path] = field(default_factory=list)  # files read
+    notes: list[str] = field(default_factory=list)  # what the user should know, one line each
 
 
 def _yaml(path: Path) -> Any:
@@ -79,10 +81,23 @@ def selected_paths(text: str) -> list[tuple[str, tuple[str | None, str | None, s
             for deeper in range(level, 3):
                 place[deeper] = None
             continue
-        m = _ITEM.match(line)
-        if m:
-            out.append((m.group(1), (place[0], place[1], place[2])))
+        path = _item(line)
+        if path:
+            out.append((path, (place[0], place[1], place[2])))
     return out
+
+
+def _item(line: str) -> str | None:
+    """The path of a ``- path`` line as YAML reads it (``- /pnas/Applied Mathematics`` is
+    one path, spaces and all), else as far as it looks like one."""
+    try:
+        value = yaml.safe_load(line)
+    except yaml.YAMLError:
+        value = None
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str | int):
+        return str(value[0]).strip() or None
+    m = _ITEM.match(line)
+    return m.group(1) if m else None
 
 
 def migrate(folder: Path, lookup: Callable[[str], Route | None]) -> Migration:
@@ -107,17 +122,26 @@ def migrate(folder: Path, lookup: Callable[[str], Route | None]) -> Migration:
 
     if select_file is not None:
         result.read.append(select_file)
+        others = [f for f in SELECT_FILES if (folder / f).is_file() and folder / f != select_file]
+        if others:
+            result.notes.append(
+                f"read {select_file.relative_to(folder)}, as the reference script does;"
+                f" {', '.join(others)} beside it was not read"
+            )
         data = _yaml(select_file) or {}
         chosen = data.get("slect") if isinstance(data, dict) else None
         if not isinstance(chosen, list):
             raise MigrateError(f"{select_file}: no 'slect:' list of route paths")
         chosen_set = {str(p).strip() for p in chosen if p}
         found = selected_paths(select_file.read_text("utf-8-sig"))
-        if {p for p, _ in found} != chosen_set:  # a layout the scan does not follow
-            found = [(p, (None, None, None)) for p in chosen_set]
+        # A line the scan reads otherwise than YAML (a layout it does not follow) costs that
+        # path its heading only: it is filed from the catalog, the other paths as headed.
+        found += [(str(p).strip(), (None, None, None)) for p in chosen if p]
+        seen: set[str] = set()
         for path, (category, source, channel) in found:
-            if path not in chosen_set:
+            if path not in chosen_set or path in seen:
                 continue
+            seen.add(path)
             route = find(path) if not (category and source and channel) else None
             category = category or (route.category if route else None)
             source = source or (route.source if route else None)

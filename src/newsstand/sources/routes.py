@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..config import FetchConfig
+from ..config import FetchConfig, RSSHubConfig
 from ..fetch import Fetcher, Request
 from ..model import Fetched, Route
-from ..rsshub import normalize_route
+from ..rsshub import ACCESS_PARAMS, normalize_route, route_path
 from ..store import Store
 from .catalog import (
     CatalogError,
@@ -55,26 +55,58 @@ def sync_docs(store: Store, folder: Path) -> Synced:
     return Synced(str(folder), len(routes), _counts(routes))
 
 
-def sync_instance(store: Store, instances: Sequence[str], fetch: FetchConfig) -> Synced:
-    """Ask the instances, in order, for ``/api/namespace`` and keep the first answer."""
-    urls = tuple(i.rstrip("/") + API for i in instances)
+def ask_instances(
+    instances: Sequence[str], fetch: FetchConfig, rsshub: RSSHubConfig
+) -> tuple[str, list[Route]]:
+    """The routes of the first of ``instances`` to answer ``/api/namespace``, and which
+    one that was. CatalogError says why none did.
+
+    An instance with access control asks for the key there too: it is sent (as ``key=``,
+    or ``code=`` for that path, as ``rsshub.access`` says) to the configured instances
+    only, never to another one named here, and kept nowhere."""
+    instances = tuple(i.rstrip("/") for i in instances)
+    keyed = [i in rsshub.instances and bool(rsshub.access_key) for i in instances]
+    path = route_path(API, (), rsshub.access_key, rsshub.access)
+    urls = tuple(i + (path if k else API) for i, k in zip(instances, keyed, strict=True))
 
     async def get() -> Fetched:
         async with Fetcher(
             replace(fetch, max_bytes=max(fetch.max_bytes, API_MAX_BYTES)), backoff=0.5
         ) as fetcher:
-            return await fetcher.fetch(Request("catalog", urls))
+            return await fetcher.fetch(
+                Request(
+                    "catalog",
+                    urls,
+                    private=ACCESS_PARAMS if any(keyed) else (),
+                    access_key=rsshub.access_key if any(keyed) else None,
+                    access=rsshub.access,
+                )
+            )
 
     fetched = asyncio.run(get())
     if not fetched.ok:
-        raise CatalogError(f"no RSSHub instance answered {API}: {fetched.error}")
-    answered = next((u for u, ok in fetched.tried if ok), fetched.url)
-    origin = answered[: -len(API)]
+        hint = ""
+        if fetched.status == 403 and not all(keyed):
+            hint = (
+                "; an instance with access control needs its key: set [rsshub] access_key"
+                f" or {rsshub.access_key_env} (it is sent to the [rsshub] instances only)"
+            )
+        raise CatalogError(f"no RSSHub instance answered {API}: {fetched.error}{hint}")
+    answered = next((u for u, ok in fetched.tried if ok), fetched.url)  # without the key
+    origin = max((i for i in instances if answered.startswith(i + "/")), key=len)
     try:
         data = json.loads(fetched.body)
     except ValueError as exc:
-        raise CatalogError(f"{answered} did not answer with JSON ({exc})") from None
-    routes = parse_namespace_api(data, origin)
+        raise CatalogError(f"{origin + API} did not answer with JSON ({exc})") from None
+    return origin, parse_namespace_api(data, origin)
+
+
+def sync_instance(
+    store: Store, instances: Sequence[str], fetch: FetchConfig, rsshub: RSSHubConfig
+) -> Synced:
+    """Ask the instances, in order, for ``/api/namespace`` and keep the first answer in
+    the catalog (replacing what that instance gave before)."""
+    origin, routes = ask_instances(instances, fetch, rsshub)
     store.replace_routes([origin], routes)
     return Synced(origin, len(routes), _counts(routes))
 

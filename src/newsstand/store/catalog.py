@@ -74,21 +74,43 @@ class CatalogQueries(Queries):
             params = (namespace,)
         return [self._route(row) for row in self._db.execute(sql + " ORDER BY id", params)]
 
+    # Which origin's copy of a route counts when several hold the same path: the freshest
+    # kind of source (a running instance's /api/namespace, then the new docs, then the old),
+    # and of those the one synced last.
+    _FRESHEST = (
+        "CASE format WHEN 'api' THEN 0 WHEN 'new' THEN 1 WHEN 'old' THEN 2 ELSE 3 END,"
+        " synced DESC, id DESC"
+    )
+
     def search_routes(self, words: Sequence[str], limit: int | None = None) -> list[Route]:
-        """Routes whose category, source, channel or path hold every word (any case)."""
-        sql = f"SELECT {self._ROUTE_COLUMNS} FROM routes"
+        """Routes whose category, source, channel or path hold every word (any case): each
+        path once, as its freshest origin has it."""
         haystack = (
             "lower(category || ' ' || coalesce(category_id, '') || ' ' || source"
             " || ' ' || coalesce(channel, '') || ' ' || path || ' '"
             " || coalesce(example, ''))"
         )
         clauses = [self._sql.contains_lower(haystack) for _ in words]
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += f" ORDER BY category, source, {self._sql.nulls_first('channel')}, path, id"
+        sql = (
+            f"SELECT {self._ROUTE_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER"
+            f" (PARTITION BY path ORDER BY {self._FRESHEST}) AS copy FROM routes"
+            + (" WHERE " + " AND ".join(clauses) if clauses else "")
+            + ") AS found WHERE copy = 1"
+            f" ORDER BY category, source, {self._sql.nulls_first('channel')}, path, id"
+        )
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [self._route(row) for row in self._db.execute(sql, tuple(words))]
+
+    def route_origins(self, path: str) -> list[tuple[str, str, str]]:
+        """(origin, format, synced) of every copy of the route at ``path``, freshest first."""
+        return list(
+            self._db.execute(
+                f"SELECT origin, format, synced FROM routes WHERE path = ?"
+                f" ORDER BY {self._FRESHEST}",
+                (path,),
+            )
+        )
 
     def route_counts(self) -> list[tuple[str, str, int]]:
         """(origin, format, count) for each origin in the catalog."""

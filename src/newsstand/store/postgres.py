@@ -367,6 +367,7 @@ for _name in (
     "routes",
     "search_routes",
     "route_counts",
+    "route_origins",
     *FleetQueries.RETRIED,
 ):
     setattr(PostgresStore, _name, _retrying(getattr(PostgresStore, _name)))
