@@ -26,7 +26,7 @@ from .config import Config
 from .publish import posts
 from .publish.hexo import PublishResult
 from .publish.site import SiteResult
-from .store import Store, open_postgres
+from .store import Store, StoreError, open_postgres
 from .worker import require_postgres, worker_name
 from .workers import Workers
 
@@ -107,7 +107,10 @@ class Builder:
                     if self.builds is not None and made >= self.builds:
                         break
             finally:
-                store.leave(self.name)
+                try:
+                    store.leave(self.name)
+                except StoreError as exc:  # the lock goes with the connection anyway
+                    log.warning("builder %s could not leave cleanly: %s", self.name, exc)
         return made
 
     def _build(self, store: Store, pool: Workers) -> Build:

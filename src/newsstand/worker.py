@@ -198,7 +198,10 @@ class Worker:
                     if self.on_batch:
                         self.on_batch(result)
             finally:
-                store.leave(self.name)
+                try:
+                    store.leave(self.name)
+                except StoreError as exc:  # its leases run out on their own
+                    log.warning("worker %s could not leave cleanly: %s", self.name, exc)
         return done
 
     def _fetch(self, store: PostgresStore, pool: Workers, claims: Sequence[Claim]) -> Batch:
