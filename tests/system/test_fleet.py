@@ -361,3 +361,27 @@ def test_a_run_waits_for_no_fleet(tmp_path: Path, pg_url: str) -> None:
         ]
         worker.signal(signal.SIGTERM)
         assert worker.finish() == 0
+
+
+def test_a_run_rides_out_a_restart_of_the_database(tmp_path: Path) -> None:
+    """`newsstand run` on PostgreSQL, the server restarted mid-run: it reconnects, the run
+    completes, every entry is stored once and every post written."""
+    from support.postgres import OwnServer
+
+    reason = OwnServer.missing()
+    if reason:
+        pytest.skip(reason)
+    own = OwnServer().start()
+    try:
+        with Farm(120, latency=0.3) as farm, processes() as procs:
+            config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 4})
+            run = Proc("run", "-c", str(config), cwd=tmp_path)
+            procs.append(run)
+            wait_until(lambda: fetched_feeds(own.url) >= 16, 120, "some feeds stored")
+            own.restart()
+            assert run.finish(300) == 0, run.lines[-5:]
+        assert entry_counts(own.url) == (240, 240)
+        assert len(list((tmp_path / "site" / "source" / "_posts").rglob("*.md"))) == 240
+        assert set(farm.hits.values()) == {1}  # a run's fetches are not repeated
+    finally:
+        own.remove()
