@@ -32,7 +32,7 @@ NEEDS = {
     "needs_shared": "shared",
     "needs_node": "hexo",
     "needs_browser": "chromium",
-    "needs_postgres": None,
+    "needs_postgres": "pg_url",
     "needs_rsshub": "rsshub_installed",  # what the rsshub and rsshub_keyed fixtures use
 }
 CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")
@@ -76,6 +76,35 @@ def chromium():
     return sync_playwright
 
 
+def require_postgres() -> None:
+    """Skip without a PostgreSQL server; fail instead with NEWSSTAND_REQUIRE_POSTGRES=1."""
+    from support import postgres
+
+    reason = postgres.missing()
+    if reason:
+        if os.environ.get("NEWSSTAND_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        _skip("needs_postgres", reason)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL store URL in a fresh schema of its own (dropped after the test)."""
+    from support import postgres
+
+    require_postgres()
+    with postgres.fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL of each backend: a SQLite file, and a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/s/newsstand.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture(scope="session")
 def rsshub_installed() -> None:
     """The real RSSHub from npm (tests/rsshub): skips without it, fails with
@@ -106,11 +135,17 @@ def server() -> Iterator[FeedServer]:
 
 
 @pytest.fixture
-def make_config(tmp_path: Path):
-    """make_config(feeds, **sections) -> Config, with fetch settings fit for tests."""
+def make_config(tmp_path: Path, request: pytest.FixtureRequest):
+    """make_config(feeds, **sections) -> Config, with fetch settings fit for tests; on each
+    backend in turn when the test uses ``store_url`` (``usefixtures("store_url")``)."""
+    store_url = (
+        request.getfixturevalue("store_url") if "store_url" in request.fixturenames else None
+    )
 
     def make(feeds: list[dict], **sections: dict) -> Config:
         fetch = {"timeout": 5, "retries": 1, **sections.pop("fetch", {})}
+        if store_url is not None and "store" not in sections:
+            sections["store"] = {"url": store_url}
         return load_config(write_config(tmp_path / "site", feeds, fetch=fetch, **sections))
 
     return make

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import report, schedule
@@ -24,7 +25,7 @@ from .clean import clean_entry
 from .config import Config
 from .control import Clock, Progress, stopping
 from .fetch import Fetcher, Request, feed_request
-from .model import Feed, FeedReport, Fetched, Outcome, ParsedFeed
+from .model import Feed, FeedReport, Fetched, Outcome, ParsedFeed, Stored
 from .parse import ParseError, parse
 from .rsshub import instance_answers, instance_order
 from .selection import select_entries
@@ -32,6 +33,9 @@ from .store import Store
 from .workers import Workers
 
 FLUSH_FEEDS, FLUSH_ENTRIES = 32, 200  # store fetches in batches of about this size
+
+# stores outcomes (``Store.record``'s signature): what a batch of fetches is handed to
+Recorder = Callable[[Sequence[Outcome], datetime, Callable[[int], timedelta]], list[Stored]]
 
 
 def process(feed: Feed, fetched: Fetched, tz_name: str) -> ParsedFeed:
@@ -70,8 +74,10 @@ class Gathering:
         progress: Progress | None = None,
         on_stored: Callable[[Sequence[str]], None] | None = None,
         stop: threading.Event | None = None,
+        record: Recorder | None = None,
     ) -> None:
         self.config, self.store, self.workers = config, store, workers
+        self.record = record or store.record  # a worker stores and releases its claims
         self.moved, self.clock, self.backoff = moved, clock, backoff
         self.progress, self.on_stored, self.stop = progress, on_stored, stop
         self.reports: list[FeedReport] = []
@@ -153,10 +159,10 @@ class Gathering:
 
     def flush(self) -> None:
         """Store what is pending in one transaction, then report it."""
-        stored = self.store.record(
+        stored = self.record(
             [outcome for outcome, _ in self.pending],
-            now=self.clock(),
-            rest=functools.partial(schedule.rest, self.config.health),
+            self.clock(),
+            functools.partial(schedule.rest, self.config.health),
         )
         for (outcome, warnings), result in zip(self.pending, stored, strict=True):
             target = outcome.fetched.moved_to or self.moved.get(outcome.feed.key)

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from . import schedule
 from .config import Config
-from .model import FeedRecord, FeedState
-from .store import StoreError, open_store
+from .model import FeedRecord, FeedState, WorkerRecord
+from .store import StoreError, is_postgres, open_postgres, open_store
 
 # the order of the table: the sickest first
 STATES = ("gone", "failing", "never fetched", "disabled", "ok")
@@ -39,9 +39,21 @@ class FeedHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class Fleet:
+    """The workers of a PostgreSQL store, and how late they pick up due feeds."""
+
+    workers: tuple[WorkerRecord, ...]
+    lag_p50: float | None  # seconds from due to claimed, over the last hour's claims
+    lag_p95: float | None
+    claims: int  # claims in the last hour
+    due_now: int  # feeds due that no worker holds
+
+
+@dataclass(frozen=True, slots=True)
 class HealthReport:
     feeds: tuple[FeedHealth, ...]
     alert_share: float
+    fleet: Fleet | None = None  # PostgreSQL stores only
 
     @property
     def failing(self) -> int:
@@ -69,6 +81,7 @@ class HealthReport:
             "failing_share": round(self.share, 3),
             "alert_share": self.alert_share,
             "alert": self.alert,
+            **({"fleet": asdict(self.fleet)} if self.fleet is not None else {}),
         }
 
 
@@ -90,7 +103,13 @@ def feed_health(config: Config, *, missing_ok: bool = False) -> HealthReport:
     """
     records: dict[str, FeedRecord] = {}
     states: dict[str, FeedState] = {}
-    if config.state.db.exists():
+    fleet = None
+    if is_postgres(config.store.url):
+        with open_postgres(config.store.url, lock=False) as pg:
+            records = {record.key: record for record in pg.feed_records()}
+            states = pg.states()
+            fleet = Fleet(tuple(pg.workers()), *pg.claim_lag(), due_now=pg.unclaimed())
+    elif config.state.db.exists():
         with open_store(config.store.url, lock=False) as store:
             records = {record.key: record for record in store.feed_records()}
             states = store.states()
@@ -126,4 +145,4 @@ def feed_health(config: Config, *, missing_ok: bool = False) -> HealthReport:
             )
         )
     feeds.sort(key=lambda f: (STATES.index(f.state), -f.failures, f.feed))
-    return HealthReport(tuple(feeds), config.health.alert_share)
+    return HealthReport(tuple(feeds), config.health.alert_share, fleet)

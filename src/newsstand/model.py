@@ -221,3 +221,31 @@ class IndexRow(NamedTuple):
     category: str
     source: str
     channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A due feed a worker took, with its lease (PostgreSQL stores only)."""
+
+    feed_key: str
+    due_at: datetime | None  # when it fell due (None: new, due since it was added)
+    lag: float | None  # seconds between falling due and being claimed
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRecord:
+    """A worker or builder as the store knows it (PostgreSQL stores only)."""
+
+    name: str  # host:pid:tag, unique
+    host: str
+    pid: int
+    role: str  # "worker", "builder" (waiting to lead) or "leader" (the builder that builds)
+    started: str  # ISO, UTC
+    last_seen: str  # ISO, UTC
+    stopped: str | None  # when it left cleanly (None: running, or killed)
+    claimed: int  # feeds claimed since it started
+    fetched: int  # feeds fetched and stored
+    errors: int  # feeds whose fetch failed
+    last_error: str | None
+    queries: int  # statements its main connection ran (the lease thread's not counted)
+    holding: int  # feeds it holds a live lease on now

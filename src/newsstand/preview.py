@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from .config import Config
+from .store import StoreError, is_postgres, open_store
 
 log = logging.getLogger("newsstand.serve")
 
@@ -60,14 +61,23 @@ class _Handler(SimpleHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
 
-def inputs_mark(config: Config) -> tuple[float, ...]:
-    """Changes when the store or a template changes (modification times)."""
+def inputs_mark(config: Config) -> tuple[object, ...]:
+    """Changes when the store or a template changes (modification times; a PostgreSQL
+    store's own change mark)."""
     db = config.state.db
-    paths = [db, db.with_name(db.name + "-wal")]
+    paths = [] if is_postgres(config.store.url) else [db, db.with_name(db.name + "-wal")]
     theme = config.site_output.theme_dir
     if theme and theme.is_dir():
         paths += sorted(p for p in theme.rglob("*") if p.is_file())
-    return tuple(p.stat().st_mtime if p.exists() else 0.0 for p in paths)
+    marks: tuple[object, ...] = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in paths)
+    if is_postgres(config.store.url):
+        try:
+            with open_store(config.store.url, lock=False) as store:
+                marks += (store.state(),)
+        except StoreError as exc:  # unreachable for now: serve on, look again later
+            log.warning("preview: %s", exc)
+            marks += ("unreachable",)
+    return marks
 
 
 class Preview:

@@ -52,6 +52,24 @@ def next_fetch(feed: Feed, fetch: FetchConfig, state: FeedState | None) -> datet
     )
 
 
+def due_at(
+    feed: Feed, fetch: FetchConfig, state: FeedState | None, now: datetime
+) -> datetime | None:
+    """When a worker (``newsstand worker``) fetches the feed next; None: never (it is gone).
+
+    What ``plan`` decides, as a time: a feed never fetched, or whose rest after failures is
+    over, is due ``now``; a resting one when its rest ends; any other at ``next_fetch``. A
+    worker runs all the time, so there is no ``EARLY`` margin (that is for runs started by
+    a clock that may come a little early)."""
+    if state is None:
+        return now
+    if state.gone_since is not None:
+        return None
+    if state.failures:
+        return state.next_due if state.next_due is not None and state.next_due > now else now
+    return next_fetch(feed, fetch, state) or now
+
+
 def rest(health: HealthConfig, failures: int) -> timedelta:
     """How long a feed that failed ``failures`` times in a row rests before the next try:
     doubling from ``backoff`` minutes, at most ``max_backoff``."""

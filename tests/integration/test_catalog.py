@@ -1,5 +1,5 @@
 """The RSSHub route catalog in the store: synced from docs and from an instance's
-/api/namespace, searched from the command line (CliRunner)."""
+/api/namespace, searched from the command line (CliRunner); on each store backend."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from newsstand.store.migrations import MIGRATIONS
 ACCEPTANCE = ("金融", "新浪财经", "新浪财经－国內")
 
 
-def test_sina_finance_resolves_to_its_place(shared: Path, tmp_path: Path) -> None:
-    with open_store(str(tmp_path / "store.db")) as store:
+def test_sina_finance_resolves_to_its_place(shared: Path, store_url: str) -> None:
+    with open_store(store_url) as store:
         sync_docs(store, shared / "data" / "rsshub" / "docs-old")
         sync_docs(store, shared / "data" / "rsshub" / "docs-new")
         route = find_route(store, "/sina/finance")
@@ -33,20 +33,26 @@ def test_sina_finance_resolves_to_its_place(shared: Path, tmp_path: Path) -> Non
         assert dict(resolved.route.parameters)["id"].startswith("用户 id")
 
 
-def test_syncing_the_same_docs_again_replaces_not_doubles(shared: Path, tmp_path: Path) -> None:
+def test_syncing_the_same_docs_again_replaces_not_doubles(shared: Path, store_url: str) -> None:
     docs = shared / "data" / "rsshub" / "docs-old"
-    with open_store(str(tmp_path / "store.db")) as store:
+    with open_store(store_url) as store:
         first = sync_docs(store, docs).routes
         sync_docs(store, docs)
         assert sum(n for _, _, n in store.route_counts()) == first
 
 
-def test_sync_from_an_instance_then_search(shared: Path, server, tmp_path: Path) -> None:
+def test_sync_from_an_instance_then_search(
+    shared: Path, server, tmp_path: Path, store_url: str
+) -> None:
     sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
     server.routes["/api/namespace"] = Resource(sample, "application/json; charset=utf-8")
     # the first instance does not answer: the next one is asked
     write_config(
-        tmp_path, [], rsshub={"instances": [server.url("/down"), server.base]}, fetch={"retries": 0}
+        tmp_path,
+        [],
+        rsshub={"instances": [server.url("/down"), server.base]},
+        fetch={"retries": 0},
+        store={"url": store_url},
     )
     result = cli("routes", "sync", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -90,6 +96,26 @@ def test_a_catalog_from_docs_and_instance_keeps_both(shared: Path, server, tmp_p
         "新媒体",
         "api",
     )
+
+
+def test_both_backends_search_alike(shared: Path, tmp_path: Path, pg_url: str) -> None:
+    """The same catalog gives the same routes in the same order on SQLite and PostgreSQL
+    (byte order, NULL channels first, ASCII-only case folding)."""
+    found = []
+    for url in (str(tmp_path / "store.db"), pg_url):
+        with open_store(url) as store:
+            sync_docs(store, shared / "data" / "rsshub" / "docs-old")
+            sync_docs(store, shared / "data" / "rsshub" / "docs-new")
+            found.append(
+                [
+                    store.routes(),
+                    *(store.search_routes(w) for w in ([], ["新浪"], ["FINANCE"], ["a", "e"])),
+                    store.search_routes(["news"], limit=7),
+                    store.route_counts(),
+                ]
+            )
+    assert found[0] == found[1]
+    assert any(r.channel is None for r in found[0][1])
 
 
 def test_a_store_from_before_the_catalog_is_upgraded_keeping_its_history(tmp_path: Path) -> None:

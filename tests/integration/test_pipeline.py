@@ -1,14 +1,18 @@
-"""The whole run over a loopback server: history kept, nothing rewritten needlessly."""
+"""The whole run over a loopback server: history kept, nothing rewritten needlessly; on
+each store backend (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 from support.helpers import rss
 
 from newsstand import pipeline, workers
 from newsstand.demo.server import Resource
+
+pytestmark = pytest.mark.usefixtures("store_url")
 
 
 def items(n: int, start: int = 0) -> list[dict]:

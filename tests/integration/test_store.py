@@ -1,4 +1,4 @@
-"""store: a real SQLite file."""
+"""store: a real SQLite file and a real PostgreSQL (a fresh schema), the same tests on each."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.postgres import free_port
 
 from newsstand.model import Entry, Feed, Fetched, Outcome
 from newsstand.store import StoreBusy, StoreError, open_store
@@ -36,8 +37,8 @@ def record(store, feed: Feed, fetched: Fetched, entries, *, now=None):
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with open_store(f"sqlite:///{tmp_path}/s/newsstand.db") as s:
+def store(store_url: str):
+    with open_store(store_url) as s:
         s.sync_feeds([FEED])
         yield s
 
@@ -114,3 +115,60 @@ def test_corrupt_store_is_named_never_replaced(tmp_path: Path) -> None:
 def test_second_process_is_refused(tmp_path: Path) -> None:
     with open_store(str(tmp_path / "a.db")), pytest.raises(StoreBusy, match="another"):
         open_store(str(tmp_path / "a.db"))
+
+
+def test_schema_parity(tmp_path: Path, pg_url: str) -> None:
+    """Every table and column of one backend is in the other (a migration added to one
+    list needs its twin in the other), but for the coordination of workers."""
+    import sqlite3
+
+    import psycopg
+
+    from newsstand.store.pg_migrations import COORDINATION
+
+    with open_store(str(tmp_path / "a.db")), open_store(pg_url) as pg:
+        schema = pg.schema
+    db = sqlite3.connect(tmp_path / "a.db")
+    lite = {
+        table: {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = %s",
+            (schema,),
+        ).fetchall()
+    post: dict[str, set[str]] = {}
+    for table, column in rows:
+        post.setdefault(table, set()).add(column)
+    post.pop("schema_version")
+    for table, columns in COORDINATION.items():
+        if columns is None:
+            post.pop(table)
+        else:
+            post[table] -= columns
+    assert post == lite
+
+
+def test_postgres_text_sorts_as_sqlite(tmp_path: Path, pg_url: str) -> None:
+    """Byte order on both (PostgreSQL's text is COLLATE "C"): the same feeds, the same order."""
+    feeds = [
+        dataclasses.replace(FEED, key=f"/k{i}", category=c, source=s)
+        for i, (c, s) in enumerate(
+            [("b", "Z"), ("B", "a"), ("财经", "x"), ("a b", "y"), ("a", "é")]
+        )
+    ]
+    orders = []
+    for url in (str(tmp_path / "a.db"), pg_url):
+        with open_store(url) as s:
+            s.sync_feeds(feeds)
+            orders.append([r.key for r in s.feed_records()])
+    assert orders[0] == orders[1]
+
+
+def test_postgres_busy_and_unreachable(pg_url: str) -> None:
+    with open_store(pg_url), pytest.raises(StoreBusy, match="another newsstand"):
+        open_store(pg_url)
+    with pytest.raises(StoreError, match=r"cannot reach the store postgresql://u:\*\*\*@"):
+        open_store(f"postgresql://u:secret@127.0.0.1:{free_port()}/x")

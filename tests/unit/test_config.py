@@ -206,6 +206,24 @@ def test_relative_store_paths_start_at_the_config_folder(
     assert config.store.url == f"sqlite:///{expected}"
 
 
+def test_a_postgres_store_keeps_its_state_beside_the_config(tmp_path: Path) -> None:
+    text = '[store]\nurl = "postgres://news@db.example/news"\n'
+    config = parse_config(text, tmp_path / CONFIG_NAME)
+    assert config.store.url == "postgresql://news@db.example/news"
+    assert config.state.log.parent == tmp_path.resolve() / ".newsstand"
+
+
+def test_the_store_url_from_the_environment_may_carry_a_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSSTAND_STORE_URL", "postgresql://news:hunter2@db/news")
+    config = parse_config('[store]\nurl = "x.db"\n', tmp_path / CONFIG_NAME)
+    assert config.store.url == "postgresql://news:hunter2@db/news"
+    monkeypatch.setenv("NEWSSTAND_STORE_URL", "mysql://db/news")
+    with pytest.raises(ConfigError, match="NEWSSTAND_STORE_URL: expected a sqlite"):
+        parse_config("", tmp_path / CONFIG_NAME)
+
+
 def test_absolute_store_paths_are_kept(tmp_path: Path) -> None:
     db = tmp_path / "abs" / "news.db"
     for url in (str(db), f"sqlite:///{db}"):
@@ -445,15 +463,22 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
             id="bad site url",
         ),
         pytest.param(
-            '[store]\nkeep_days = 30\nurl = "postgresql://user@db/news"\n',
-            "newsstand.toml:3: [store] url: PostgreSQL stores are not supported yet; "
-            "use a sqlite:/// URL",
-            id="postgres url",
+            '[store]\nkeep_days = 30\nurl = "postgresql://user:hunter2@db/news"\n',
+            "newsstand.toml:3: [store] url: a password must not be written in the config "
+            "file: set PGPASSWORD (or use ~/.pgpass), or give the whole URL in "
+            "NEWSSTAND_STORE_URL",
+            id="password in a postgres url",
+        ),
+        pytest.param(
+            '[store]\nurl = "postgresql+psycopg://db/news"\n',
+            "newsstand.toml:2: [store] url: write postgresql://user@host/database (no driver "
+            "name), got 'postgresql+psycopg://db/news'",
+            id="sqlalchemy url",
         ),
         pytest.param(
             '[store]\nurl = "mysql://db/news"\n',
-            "newsstand.toml:2: [store] url: expected a sqlite:/// URL or a file path, "
-            "got 'mysql://db/news'",
+            "newsstand.toml:2: [store] url: expected a sqlite:/// URL, a postgresql:// URL or "
+            "a file path, got 'mysql://db/news'",
             id="other database",
         ),
         pytest.param(

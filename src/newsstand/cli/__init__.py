@@ -1,9 +1,10 @@
 """The command line: commands, options, progress and exit codes — nothing else.
 
-One module per area (``jobs``, ``status``, ``routes``, ``sources``, ``deploy``, ``init``); each
-command is a few lines over a library call, importing what it needs when it runs, so
-``newsstand --help`` loads no fetching, parsing or rendering code. ``common`` holds the
-shared options and the one-line failure; ``output`` how results are shown.
+One module per area (``jobs``, ``status``, ``routes``, ``sources``, ``deploy``, ``init``,
+``scale``); each command is a few lines over a library call, importing what it needs
+when it runs, so ``newsstand --help`` loads no fetching, parsing or rendering code.
+``common`` holds the shared options and the one-line failure; ``output`` how results
+are shown.
 
 Exit codes: 0 the run completed (failed feeds are reported, not fatal); 1 the run could
 not complete; 2 usage or configuration error; 128 + signal when stopped by one.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import deploy, init, jobs, routes, sources, status
+from . import deploy, init, jobs, routes, scale, sources, status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,5 +44,8 @@ for command in (
     routes.routes,
     sources.feeds,
     sources.migrate_rsshub_page,
+    scale.worker,
+    scale.builder,
 ):
     main.add_command(command)
+deploy.store.add_command(scale.store_copy)

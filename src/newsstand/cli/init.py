@@ -35,6 +35,12 @@ from .common import Exit, common, fail
     " `watch` service) into a systemd/ folder beside the config.",
 )
 @click.option(
+    "--worker",
+    is_flag=True,
+    help="With --systemd: the units of a fleet on a PostgreSQL store instead (a"
+    " `worker` template to start N times, and a `builder`).",
+)
+@click.option(
     "--cron",
     is_flag=True,
     help="Print a crontab line running the job every 10 minutes (silent unless it fails).",
@@ -47,17 +53,20 @@ def init(
     github_actions: bool,
     install_spec: str | None,
     systemd: bool,
+    worker: bool,
     cron: bool,
 ) -> None:
     """Write a commented starter newsstand.toml (or a schedule that runs it)."""
     path = config_path or Path.cwd() / CONFIG_NAME
     if github_actions + systemd + cron > 1:
         fail("give one of --github-actions, --systemd and --cron", Exit.USAGE)
+    if worker and not systemd:
+        fail("--worker applies to --systemd only", Exit.USAGE)
     if github_actions:
         _init_github_actions(path, as_json, force, install_spec)
         return
     if systemd or cron:
-        _init_service(path, as_json, force, "systemd" if systemd else "cron")
+        _init_service(path, as_json, force, "systemd" if systemd else "cron", worker=worker)
         return
     if install_spec:
         fail("--install applies to --github-actions only", Exit.USAGE)
@@ -82,7 +91,9 @@ def _starter_if_missing(path: Path) -> tuple[Path, bool]:
     return path, True
 
 
-def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
+def _init_service(
+    path: Path, as_json: bool, force: bool, kind: str, *, worker: bool = False
+) -> None:
     """init --systemd / --cron: the job (and a deploy, when [deploy] repo is set) on a timer."""
     from ..scaffold import ScaffoldExists, services
 
@@ -107,7 +118,9 @@ def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
         )
         return
     try:
-        units = services.write_systemd(config.root / "systemd", config, deploy=deploy, force=force)
+        units = services.write_systemd(
+            config.root / "systemd", config, deploy=deploy, force=force, worker=worker
+        )
     except ScaffoldExists as exc:
         fail(str(exc), Exit.USAGE)
     written = ([str(path)] if wrote_config else []) + [str(u) for u in units]
@@ -116,6 +129,16 @@ def _init_service(path: Path, as_json: bool, force: bool, kind: str) -> None:
         return
     click.echo(f"Wrote {', '.join(written)}.")
     folder = units[0].parent
+    if worker:
+        click.echo(
+            "Install them as user units, and start as many workers as you like:\n"
+            f"  mkdir -p ~/.config/systemd/user && cp {folder}/* ~/.config/systemd/user/\n"
+            "  systemctl --user daemon-reload && systemctl --user enable --now"
+            " newsstand-worker@1 newsstand-worker@2 newsstand-builder\n"
+            '  loginctl enable-linger "$USER"\n'
+            "Put the database password in newsstand.env as PGPASSWORD=... (chmod 600)."
+        )
+        return
     click.echo(
         "Install them as user units (the timer, or the watch service instead):\n"
         f"  mkdir -p ~/.config/systemd/user && cp {folder}/* ~/.config/systemd/user/\n"

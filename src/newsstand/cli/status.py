@@ -27,4 +27,8 @@ def status(config_path: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         output.print_health(report)
+        if report.fleet is not None:
+            from .scale import print_fleet
+
+            print_fleet(report.fleet)
     sys.exit(Exit.FAILED if report.alert else Exit.OK)

@@ -28,6 +28,7 @@ class Bad(Exception):
 @dataclass(frozen=True, slots=True)
 class Context:
     root: Path | None  # where relative paths start (None: a default, left relative)
+    from_env: bool = False  # the value comes from the environment, not the file
 
 
 Check = Callable[[Any, Context], Any]
@@ -177,10 +178,12 @@ def store_url(v: str, ctx: Context) -> str:
         file = Path(v).expanduser()
     else:
         scheme = m.group(1).lower()
-        if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-            raise Bad("PostgreSQL stores are not supported yet; use a sqlite:/// URL")
+        if scheme in ("postgresql", "postgres"):
+            return postgres_url(v, ctx)
+        if scheme.startswith("postgresql+"):
+            raise Bad(f"write postgresql://user@host/database (no driver name), got {v!r}")
         if scheme != "sqlite":
-            raise Bad(f"expected a sqlite:/// URL or a file path, got {v!r}")
+            raise Bad(f"expected a sqlite:/// URL, a postgresql:// URL or a file path, got {v!r}")
         if not v.startswith(SQLITE_PREFIX):
             raise Bad(f"expected sqlite:///path/to/file.db, got {v!r}")
         rest = v[len(SQLITE_PREFIX) :]
@@ -189,6 +192,29 @@ def store_url(v: str, ctx: Context) -> str:
         file = Path(unquote(rest)).expanduser()
     file = _under(ctx, file)
     return SQLITE_PREFIX + _URL_UNSAFE.sub(lambda m: quote(m.group()), str(file))
+
+
+def postgres_url(v: str, ctx: Context) -> str:
+    """A PostgreSQL URL, ``postgresql://`` spelled out. A password is refused in the config
+    file (which is often committed): it comes from the environment (PGPASSWORD, ~/.pgpass,
+    or the whole URL in NEWSSTAND_STORE_URL: ``ctx.from_env``)."""
+    parts = urlsplit(v)
+    secret = parts.password is not None or "password=" in parts.query.lower()
+    if secret and not ctx.from_env:
+        raise Bad(
+            "a password must not be written in the config file: set PGPASSWORD (or use"
+            " ~/.pgpass), or give the whole URL in NEWSSTAND_STORE_URL"
+        )
+    if not parts.hostname and "host=" not in parts.query:
+        raise Bad(f"expected postgresql://user@host/database, got {_shown(v)!r}")
+    return "postgresql://" + v.split("://", 1)[1]
+
+
+def _shown(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def sqlite_file(url: str) -> Path:

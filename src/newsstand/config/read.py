@@ -15,10 +15,12 @@ from typing import Any
 
 from ..model import Feed
 from ..state import State
-from .checks import Bad, Context, derived_cname, describe, sqlite_file, suggest
+from .checks import Bad, Context, derived_cname, describe, sqlite_file, store_url, suggest
 from .locate import ConfigError, Locator, absolute
 from .schema import ARRAYS, FEEDS, REQUIRED, SCHEMA, Key, SectionPath
 from .sections import SECTIONS, Config, DeployConfig, DeployHexoConfig, SiteConfig, StoreConfig
+
+STORE_URL_ENV = "NEWSSTAND_STORE_URL"  # names the store instead of [store] url
 
 
 def _name(path: SectionPath) -> str:
@@ -76,14 +78,35 @@ class Reader:
         if rsshub.access_key is None and os.environ.get(rsshub.access_key_env):
             # a config committed to a public repository must not carry the key itself
             parts["rsshub"] = replace(rsshub, access_key=os.environ[rsshub.access_key_env])
+        parts["store"] = self.store_from_env(parts["store"])
         return Config(
             path=absolute(self.path),
             root=self.root,
-            state=State.beside(sqlite_file(parts["store"].url)),
+            state=self.state(parts["store"].url),
             **parts,
             deploy=self.deploy(doc, parts["site"]),
             feeds=self.feeds(doc.get("feeds", []), parts["store"]),
         )
+
+    def store_from_env(self, store: StoreConfig) -> StoreConfig:
+        """NEWSSTAND_STORE_URL, when set, names the store instead of [store] url (the place
+        for a URL that carries a password)."""
+        url = os.environ.get(STORE_URL_ENV)
+        if not url:
+            return store
+        try:
+            checked = store_url(url, Context(root=self.root, from_env=True))
+        except Bad as exc:
+            raise ConfigError(f"{STORE_URL_ENV}: {exc}", path=self.path) from None
+        return replace(store, url=checked)
+
+    def state(self, url: str) -> State:
+        """Where state lives: beside the SQLite file, or (PostgreSQL) in .newsstand beside
+        the config, for the run log and the deploy caches."""
+        if url.startswith("postgresql://"):
+            folder = self.root / ".newsstand"
+            return State(folder=folder, db=folder / "newsstand.db")
+        return State.beside(sqlite_file(url))
 
     def deploy(self, doc: Mapping[str, Any], site: SiteConfig) -> DeployConfig:
         """[deploy], and [deploy.hexo] only when it is there; cname derived from [site] url."""

@@ -49,7 +49,9 @@ class RSSHubConfig:
 
 @dataclass(frozen=True, slots=True)
 class StoreConfig:
-    url: str  # from a file: "sqlite:///" + an absolute path
+    # "sqlite:///" + an absolute path, or "postgresql://…" (which, from the environment,
+    # may hold a password: never shown)
+    url: str = field(repr=False)
     keep_days: int | None = None
     keep_per_feed: int | None = None
 

@@ -128,13 +128,17 @@ class FeedServer:
     """``with FeedServer({"/feed": Resource(b"...")}) as server: server.url("/feed")``"""
 
     def __init__(
-        self, routes: dict[str, Resource | Handler] | None = None, *, port: int = 0
+        self,
+        routes: dict[str, Resource | Handler] | None = None,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
     ) -> None:
         self.routes: dict[str, Resource | Handler] = dict(routes or {})
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
-        self._httpd = LoopbackHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd = LoopbackHTTPServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property

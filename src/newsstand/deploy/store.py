@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from .. import __version__, locks
 from ..config import Config
-from ..store import open_store
+from ..store import is_postgres, open_store
 from ..store.sqlite import check_file
 from .git import Branch, DeployError, GitFailed, NotConfigured, Refused, Remote, cache_root
 
@@ -101,6 +101,15 @@ class Restored:
         }
 
 
+def _sqlite_only(config: Config) -> None:
+    if is_postgres(config.store.url):
+        raise DeployError(
+            "`store save` and `store restore` keep a SQLite store; back a PostgreSQL store"
+            " up with pg_dump, or copy it to a file with `newsstand store copy --to"
+            " sqlite:///path/newsstand.db` and save that"
+        )
+
+
 def _branch(config: Config, repo: str | None) -> Branch:
     repo = repo or config.deploy.repo
     if repo is None:
@@ -168,6 +177,7 @@ def save(
     now: datetime | None = None,
 ) -> Saved:
     """Snapshot the store and make it the only commit of the store branch."""
+    _sqlite_only(config)
     branch = _branch(config, repo)
     db = config.state.db
     if not db.is_file():
@@ -292,6 +302,7 @@ def _gzip_parts(source: Path, folder: Path, part_size: int) -> list[Path]:
 
 def restore(config: Config, *, repo: str | None = None, force: bool = False) -> Restored:
     """Bring the saved store back into place; remember which snapshot it was."""
+    _sqlite_only(config)
     branch = _branch(config, repo)
     db = config.state.db
     if db.exists() and not force:

@@ -17,6 +17,7 @@ from ..config import Config
 from . import ScaffoldExists, write_new
 
 UNITS = ("newsstand.service", "newsstand.timer", "newsstand-watch.service")
+FLEET_UNITS = ("newsstand-worker@.service", "newsstand-builder.service")  # PostgreSQL
 CRON_SCHEDULE = "*/10 * * * *"  # a run with nothing due is cheap: tick often
 
 
@@ -38,8 +39,9 @@ def _exec_word(text: str) -> str:
     return f'"{escaped}"'
 
 
-def systemd_units(config: Config, *, deploy: bool = False) -> dict[str, str]:
-    """File name -> text of the units that run newsstand on ``config``."""
+def systemd_units(config: Config, *, deploy: bool = False, worker: bool = False) -> dict[str, str]:
+    """File name -> text of the units that run newsstand on ``config`` (``worker``: the
+    fleet's, a worker template and the builder)."""
     words = {
         "__COMMAND__": " ".join(_exec_word(w) for w in command()),
         "__CONFIG__": _exec_word(str(config.path)),
@@ -47,7 +49,7 @@ def systemd_units(config: Config, *, deploy: bool = False) -> dict[str, str]:
         "__ROOT__": _unit_value(str(config.root)),
     }
     units = {}
-    for name in UNITS:
+    for name in FLEET_UNITS if worker else UNITS:
         text = resources.files(__package__).joinpath(name).read_text("utf-8")
         for placeholder, value in words.items():
             text = text.replace(placeholder, value)
@@ -67,11 +69,19 @@ def cron_line(config: Config, *, deploy: bool = False) -> str:
 
 
 def write_systemd(
-    directory: Path, config: Config, *, deploy: bool = False, force: bool = False
+    directory: Path,
+    config: Config,
+    *,
+    deploy: bool = False,
+    force: bool = False,
+    worker: bool = False,
 ) -> list[Path]:
     """Write the units into ``directory``: all of them, or none if one is there already
     (unless ``force``)."""
-    units = {directory / name: text for name, text in systemd_units(config, deploy=deploy).items()}
+    units = {
+        directory / name: text
+        for name, text in systemd_units(config, deploy=deploy, worker=worker).items()
+    }
     there = [path for path in units if path.exists()]
     if there and not force:
         raise ScaffoldExists(f"{there[0]} already exists (use --force to overwrite it)")

@@ -2,10 +2,12 @@
 publisher wrote.
 
 Every stage talks to the ``Store`` protocol below and never to SQL; ``open_store`` picks
-the implementation from the store URL (SQLite: ``sqlite.py``). The queries are split by
-aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``), and the schema is built by
-the ordered steps in ``migrations`` when a store is opened. A second backend is a new
-module that implements the protocol, and a branch in ``open_store``.
+the implementation from the store URL (SQLite: ``sqlite.py``; PostgreSQL: ``postgres.py``).
+The queries are split by aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``) and
+written once for both: what the engines spell differently comes from ``dialect``. The
+schema is built by ordered steps when a store is opened (``migrations`` for SQLite,
+``pg_migrations`` for PostgreSQL). What only PostgreSQL has, the coordination of workers
+on many machines, is ``fleet``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 from urllib.parse import unquote
 
 from ..model import Feed, FeedRecord, FeedState, IndexRow, Item, Outcome, Output, Route, Stored
 from .entries import entry_uid
 from .errors import StoreBusy, StoreError
 from .feeds import INSTANCE_FAILURES
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
 
 __all__ = [
     "INSTANCE_FAILURES",
@@ -29,6 +34,8 @@ __all__ = [
     "StoreError",
     "Stored",
     "entry_uid",
+    "is_postgres",
+    "open_postgres",
     "open_store",
 ]
 
@@ -40,7 +47,7 @@ class Store(Protocol):
     # feeds: their place, their schedule, how their fetches went
     def sync_feeds(self, feeds: Iterable[Feed]) -> None: ...
     def validators(self, feed_key: str) -> tuple[str | None, str | None]: ...
-    def states(self) -> dict[str, FeedState]: ...
+    def states(self, keys: Iterable[str] | None = None) -> dict[str, FeedState]: ...
     def record(
         self,
         outcomes: Sequence[Outcome],
@@ -100,6 +107,14 @@ def _sqlite_file(url: str) -> Path:
     return Path(unquote(url[len(SQLITE_PREFIX) :]))
 
 
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL store (``postgresql://…``)."""
+    return url.startswith(POSTGRES_PREFIXES)
+
+
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
 def open_store(url: str, *, lock: bool = True, light: bool = False) -> Store:
     """Open (creating and migrating as needed) the store at ``url``.
 
@@ -107,6 +122,19 @@ def open_store(url: str, *, lock: bool = True, light: bool = False) -> Store:
     ``light=True`` for the site build and its render workers: each reads a few pages'
     entries at a time, so no memory map (it would count the whole database file in every
     process's RSS) and a small page cache."""
+    if is_postgres(url):
+        return open_postgres(url, lock=lock)
     from .sqlite import SQLiteStore
 
     return SQLiteStore(_sqlite_file(url), lock=lock, light=light)
+
+
+def open_postgres(url: str, *, lock: bool = True) -> PostgresStore:
+    """The PostgreSQL store at ``url``, with what only it has (the workers' queries)."""
+    try:
+        from .postgres import PostgresStore
+    except ImportError:
+        raise StoreError(
+            "a postgresql:// store needs psycopg: pip install 'newsstand[postgresql]'"
+        ) from None
+    return PostgresStore(url, lock=lock)

@@ -90,12 +90,13 @@ class CatalogQueries(Queries):
             " || ' ' || coalesce(channel, '') || ' ' || path || ' '"
             " || coalesce(example, ''))"
         )
-        clauses = [f"instr({haystack}, lower(?)) > 0" for _ in words]
+        clauses = [self._sql.contains_lower(haystack) for _ in words]
         sql = (
             f"SELECT {self._ROUTE_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER"
             f" (PARTITION BY path ORDER BY {self._FRESHEST}) AS copy FROM routes"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
-            + ") AS found WHERE copy = 1 ORDER BY category, source, channel, path, id"
+            + ") AS found WHERE copy = 1"
+            f" ORDER BY category, source, {self._sql.nulls_first('channel')}, path, id"
         )
         if limit:
             sql += f" LIMIT {int(limit)}"

@@ -3,10 +3,12 @@ lists are written in SQL."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import overload
+from typing import Any, Protocol, overload
+
+from .dialect import SQLITE, Dialect
 
 
 @overload
@@ -24,14 +26,28 @@ def dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def json_list(values: list[str]) -> str:
-    return json.dumps(values)
+class Rows(Protocol):
+    """What a query returns (a sqlite3 or psycopg cursor)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(Protocol):
+    """The connection as the queries use it: a ``sqlite3.Connection``, or the PostgreSQL
+    store's adapter (``?`` placeholders either way)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Rows: ...
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Rows: ...
 
 
 class Transaction:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     def __enter__(self) -> None:
@@ -42,12 +58,18 @@ class Transaction:
 
 
 class Queries:
-    """The base of each aggregate's queries: ``self._db`` is the connection."""
+    """The base of each aggregate's queries: ``self._db`` is the connection, ``self._sql``
+    the backend's spelling of what is not common SQL (``dialect``)."""
 
-    _db: sqlite3.Connection
+    _db: Db
+    _sql: Dialect = SQLITE
 
-    def _transaction(self) -> Transaction:
+    def _transaction(self) -> AbstractContextManager[Any]:
         return Transaction(self._db)
+
+    def _stream(self, sql: str, parameters: Sequence[Any] = ()) -> Iterable[Any]:
+        """Rows of a query that may be large, read as they are used."""
+        return self._db.execute(sql, parameters)
 
     def _feed_id(self, feed_key: str) -> int:
         row = self._db.execute("SELECT id FROM feeds WHERE key = ?", (feed_key,)).fetchone()
@@ -56,9 +78,7 @@ class Queries:
         return int(row[0])
 
     def _next_revision(self) -> int:
-        (value,) = self._db.execute(
-            "UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value"
-        ).fetchone()
+        (value,) = self._db.execute(self._sql.bump_revision).fetchone()
         return int(value)
 
     def get_meta(self, key: str) -> str | None:
@@ -67,4 +87,6 @@ class Queries:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._transaction():
-            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            self._db.execute(
+                self._sql.replace_into("meta", ("key", "value"), ("key",)), (key, value)
+            )

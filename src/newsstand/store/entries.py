@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from ..model import Entry, Feed, IndexRow, Item, Stored
-from .common import Queries, dt, iso, json_list
+from .common import Queries, dt, iso
 
 FETCH_LOG_DAYS = 30  # the fetch log keeps this many days
 
@@ -144,30 +144,27 @@ class EntryQueries(Queries):
         if feed_keys is None:
             return dict(self._db.execute(sql))
         keys = list(feed_keys)
-        sql += " JOIN feeds f ON f.id = e.feed_id WHERE f.key IN (SELECT value FROM json_each(?))"
-        return dict(self._db.execute(sql, (json_list(keys),)))
+        sql += f" JOIN feeds f ON f.id = e.feed_id WHERE {self._sql.in_list('f.key')}"
+        return dict(self._db.execute(sql, (self._sql.list_param(keys),)))
 
     def items(self, uids: Iterable[str] | None = None) -> Iterator[Item]:
         """Stored entries with their place: all of them newest first, or the named ones in
         storage order (sorting thousands of 4 KB rows costs more than it gives)."""
+        # A date in the future is kept, but the item is shown as of when it was first
+        # seen: it never sorts above the present on the site.
+        shown = self._sql.least("e.published", "e.first_seen")
         sql = (
-            # A date in the future is kept, but the item is shown as of when it was first
-            # seen: it never sorts above the present on the site.
             "SELECT e.uid, f.key, f.category, f.source, f.channel, e.entry_id, e.link, e.title,"
-            " e.author, MIN(e.published, e.first_seen), e.updated, e.content, e.thumbnail,"
+            f" e.author, {shown}, e.updated, e.content, e.thumbnail,"
             " e.revision"
             " FROM entries e JOIN feeds f ON f.id = e.feed_id"
         )
-        params: tuple[str, ...] = ()
+        params: tuple[object, ...] = ()
         if uids is not None:
-            sql += " WHERE e.uid IN (SELECT value FROM json_each(?))"
-            params = (json_list(list(uids)),)
-        sql += (
-            " ORDER BY e.id"
-            if uids is not None
-            else " ORDER BY MIN(e.published, e.first_seen) DESC, e.id DESC"
-        )
-        for row in self._db.execute(sql, params):
+            sql += f" WHERE {self._sql.in_list('e.uid')}"
+            params = (self._sql.list_param(uids),)
+        sql += " ORDER BY e.id" if uids is not None else f" ORDER BY {shown} DESC, e.id DESC"
+        for row in self._stream(sql, params):
             yield Item(
                 uid=row[0],
                 feed_key=row[1],
@@ -195,8 +192,9 @@ class EntryQueries(Queries):
         """
         return [
             IndexRow._make(row)
-            for row in self._db.execute(
-                "SELECT e.id, e.uid, e.revision, MIN(e.published, e.first_seen) AS at,"
+            for row in self._stream(
+                "SELECT e.id, e.uid, e.revision,"
+                f" {self._sql.least('e.published', 'e.first_seen')} AS at,"
                 " f.category, f.source, f.channel"
                 " FROM entries e JOIN feeds f ON f.id = e.feed_id ORDER BY at, e.id"
             )

@@ -46,16 +46,22 @@ class FeedQueries(EntryQueries):
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
-    def states(self) -> dict[str, FeedState]:
-        """feed key -> its schedule and standing, for every feed in the store."""
+    def states(self, keys: Iterable[str] | None = None) -> dict[str, FeedState]:
+        """feed key -> its schedule and standing, for every feed in the store (or those
+        of ``keys``)."""
+        sql = (
+            "SELECT key, next_due, gone_since, moved_to, consecutive_failures, last_error,"
+            " last_success, ttl_minutes, max_age FROM feeds"
+        )
+        params: tuple[object, ...] = ()
+        if keys is not None:
+            sql += f" WHERE {self._sql.in_list('key')}"
+            params = (self._sql.list_param(keys),)
         return {
             row[0]: FeedState(
                 dt(row[1]), dt(row[2]), row[3], row[4], row[5], dt(row[6]), row[7], row[8]
             )
-            for row in self._db.execute(
-                "SELECT key, next_due, gone_since, moved_to, consecutive_failures, last_error,"
-                " last_success, ttl_minutes, max_age FROM feeds"
-            )
+            for row in self._db.execute(sql, params)
         }
 
     def record(

@@ -22,8 +22,9 @@ class OutputQueries(Queries):
         """Record files written (or confirmed) and forget removed ones, in one transaction."""
         with self._transaction():
             self._db.executemany(
-                "INSERT OR REPLACE INTO outputs (target, uid, path, revision, digest)"
-                " VALUES (?, ?, ?, ?, ?)",
+                self._sql.replace_into(
+                    "outputs", ("target", "uid", "path", "revision", "digest"), ("target", "uid")
+                ),
                 [(target, o.uid, o.path, o.revision, o.digest) for o in written],
             )
             self._db.executemany(

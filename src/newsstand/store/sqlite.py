@@ -18,6 +18,8 @@ from .outputs import OutputQueries
 class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries):
     """The SQLite implementation of the store."""
 
+    _db: sqlite3.Connection
+
     def __init__(self, path: Path, *, lock: bool = True, light: bool = False) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
