@@ -11,6 +11,7 @@ from typing import Any
 from .model import FeedReport, Fetched
 from .publish.hexo import PublishResult
 from .publish.site import SiteResult
+from .stories import Grouped
 
 log = logging.getLogger("newsstand.pipeline")
 
@@ -26,6 +27,7 @@ class RunSummary:
     site: SiteResult | None = None
     site_error: str | None = None
     retention_removed: int = 0
+    stories: Grouped | None = None  # what story grouping did (None: not run)
     elapsed: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
@@ -69,6 +71,10 @@ class RunSummary:
                 "new": sum(r.new for r in self.feeds),
                 "updated": sum(r.updated for r in self.feeds),
                 "removed_by_retention": self.retention_removed,
+            },
+            "stories": {
+                "grouped": self.stories.assigned if self.stories else 0,
+                "joined": self.stories.joined if self.stories else 0,
             },
             "posts": {
                 "written": published.written,

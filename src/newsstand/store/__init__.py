@@ -3,8 +3,8 @@ publisher wrote.
 
 Every stage talks to the ``Store`` protocol below and never to SQL; ``open_store`` picks
 the implementation from the store URL (SQLite: ``sqlite.py``). The queries are split by
-aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``), and the schema is built by
-the ordered steps in ``migrations`` when a store is opened. A second backend is a new
+aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``, ``stories``), and the schema is
+built by the ordered steps in ``migrations`` when a store is opened. A second backend is a new
 module that implements the protocol, and a branch in ``open_store``.
 """
 
@@ -17,7 +17,19 @@ from types import TracebackType
 from typing import Protocol, Self
 from urllib.parse import unquote
 
-from ..model import Feed, FeedRecord, FeedState, IndexRow, Item, Outcome, Output, Route, Stored
+from ..model import (
+    Feed,
+    FeedRecord,
+    FeedState,
+    IndexRow,
+    Item,
+    Outcome,
+    Output,
+    Route,
+    Stored,
+    Story,
+    StoryEntry,
+)
 from .entries import entry_uid
 from .errors import StoreBusy, StoreError
 from .feeds import INSTANCE_FAILURES
@@ -57,6 +69,15 @@ class Store(Protocol):
     def items(self, uids: Iterable[str] | None = None) -> Iterator[Item]: ...
     def site_index(self) -> list[IndexRow]: ...
     def state(self) -> str: ...
+
+    # stories: which story each entry belongs to
+    def ungrouped(self) -> list[StoryEntry]: ...
+    def story_window(self, since: str) -> list[StoryEntry]: ...
+    def story_texts(self, rows: Sequence[int]) -> dict[int, tuple[str, str]]: ...
+    def save_stories(self, grouped: Sequence[StoryEntry], keep_since: str) -> None: ...
+    def clear_stories(self, since: str) -> int: ...
+    def stories(self, since: str | None = None) -> list[Story]: ...
+    def story_followers(self) -> set[str]: ...
 
     # what publishers wrote, and their own notes
     def outputs(self, target: str) -> dict[str, Output]: ...

@@ -197,15 +197,16 @@ class EntryQueries(Queries):
             IndexRow._make(row)
             for row in self._db.execute(
                 "SELECT e.id, e.uid, e.revision, MIN(e.published, e.first_seen) AS at,"
-                " f.category, f.source, f.channel"
-                " FROM entries e JOIN feeds f ON f.id = e.feed_id ORDER BY at, e.id"
+                " f.category, f.source, f.channel, COALESCE(s.story, e.id)"
+                " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+                " LEFT JOIN stories s ON s.entry_id = e.id ORDER BY at, e.id"
             )
         ]
 
     def state(self) -> str:
-        """Changes whenever any entry is written or deleted."""
+        """Changes whenever any entry is written or deleted, or a story regrouped."""
         row = self._db.execute("SELECT COUNT(*), MAX(id) FROM entries").fetchone()
-        return f"{self.get_meta('revision')}:{row[0]}:{row[1]}"
+        return f"{self.get_meta('revision')}:{row[0]}:{row[1]}:{self.get_meta('stories')}"
 
 
 def _same_link_same_entry(

@@ -13,9 +13,10 @@ from .errors import StoreBusy, StoreError
 from .feeds import FeedQueries
 from .migrations import MIGRATIONS
 from .outputs import OutputQueries
+from .stories import StoryQueries
 
 
-class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries):
+class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries, StoryQueries):
     """The SQLite implementation of the store."""
 
     def __init__(self, path: Path, *, lock: bool = True, light: bool = False) -> None:
