@@ -73,3 +73,43 @@ def test_list_shows_the_stories_as_json_and_rebuild_regroups(server, make_config
     assert sum(len(s["entries"]) for s in again) < 9
     plain = cli("stories", "list", "-c", str(config.path))
     assert plain.returncode == 0
+
+
+def test_the_site_shows_a_story_once_with_its_outlets(server, make_config) -> None:
+    rows = fixtures("rrr-cut")
+    config = make_config(serve_outlets(server, rows))
+    pipeline.run(config)
+    site = config.site_output.dir
+    home = (site / "index.html").read_text(encoding="utf-8")
+    titles = [r["title"] for r in rows]
+    assert sum(home.count(f">{t}</a></h2>") for t in titles) == 1
+    assert "5 家媒体报道" in home
+    category = (site / "category" / "金融" / "index.html").read_text(encoding="utf-8")
+    assert "5 家媒体报道" in category and category.count('class="card"') == 1
+    atom = (site / "atom.xml").read_text(encoding="utf-8")
+    assert atom.count("<entry>") == 1
+    # every entry keeps its own page, which names the four other outlets
+    pages = list((site / "posts").rglob("*.html"))
+    assert len(pages) == 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "其他媒体的报道" in text
+        assert sum(f">{t}</a>" in text for t in titles) == 4
+
+
+def test_hexo_posts_are_every_entry_unless_first_is_asked(server, make_config) -> None:
+    rows = fixtures("rrr-cut", "moutai")
+    feeds = serve_outlets(server, rows)
+    config = make_config(feeds)
+    pipeline.run(config)
+    assert len(list(config.hexo.dir.rglob("*.md"))) == 9  # drop-in: one post per entry
+    first = make_config(feeds, output__hexo={"stories": "first"})  # the same store
+    pipeline.run(first)
+    posts = list(first.hexo.dir.rglob("*.md"))
+    titles = {
+        line.removeprefix("title: ").strip("'")
+        for post in posts
+        for line in post.read_text(encoding="utf-8").splitlines()
+        if line.startswith("title: ")
+    }
+    assert titles == {fixtures("rrr-cut")[0]["title"], fixtures("moutai")[0]["title"]}
