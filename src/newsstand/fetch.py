@@ -28,6 +28,7 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
     " application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
+ACCEPT_PAGE = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is reported, not waited for
 CHUNK = 64 * 1024
@@ -47,6 +48,15 @@ class Request:
     etag: str | None = None
     last_modified: str | None = None
     private: tuple[str, ...] = ()
+    accept: str = ACCEPT  # a feed's; ACCEPT_PAGE for an article page
+
+
+def page_request(
+    key: str, url: str, etag: str | None = None, last_modified: str | None = None
+) -> Request:
+    """The request for an article page (an entry's link), with the validators of its last
+    fetch: the same limits, size cap and retries as a feed's."""
+    return Request(key, (url,), etag, last_modified, accept=ACCEPT_PAGE)
 
 
 def feed_request(
@@ -239,7 +249,7 @@ class Fetcher:
 
     async def _attempt(self, url: str, request: Request) -> Fetched:
         assert self._session is not None, "use Fetcher as an async context manager"
-        headers = {}
+        headers = {"Accept": request.accept}
         if request.etag:
             headers["If-None-Match"] = request.etag
         if request.last_modified:

@@ -245,3 +245,36 @@ class Story:
 
     id: int
     items: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleJob:
+    """An entry whose article page is to be fetched (its feed gives a teaser)."""
+
+    row: int  # the entry's storage id
+    uid: str
+    feed_key: str
+    link: str
+    digest: str  # the entry as stored: a changed entry is fetched again
+    teaser: str  # the feed's HTML for it
+    explicit: bool  # the feed says fulltext = true (else [fetch] fulltext = "auto")
+    etag: str | None = None  # of the page's last fetch
+    last_modified: str | None = None
+    previous: str | None = None  # the article found then, if any
+    attempts: int = 0  # fetches that failed so far
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """What fetching an entry's page gave: the article, or why the teaser stays."""
+
+    row: int
+    digest: str
+    url: str
+    status: int | None
+    content: str | None  # the article's sanitised HTML; None: the feed's text is kept
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 0
+    retry: bool = False  # a failure worth trying again next run (a timeout, a 5xx)

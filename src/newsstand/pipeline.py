@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import schedule, stories
+from . import fulltext, schedule, stories
 from .config import Config
 from .control import Clock, Interrupted, Progress, check, utcnow
 from .gather import Gathering
@@ -169,7 +169,10 @@ def run(
         if hexo:
             ledger.begin()
         # with only the first entry of each story written, a post waits for the grouping
-        early_ok = hexo and do_fetch and config.hexo.stories == "all"
+        # and with full text, for the article
+        early_ok = (
+            hexo and do_fetch and config.hexo.stories == "all" and not fulltext.enabled(config)
+        )
         early = posts.EarlyPublish(config, stop) if early_ok else None
         if do_fetch:
             with early or contextlib.nullcontext():
@@ -188,6 +191,12 @@ def run(
             summary.retention_removed = fetched.removed
             summary.wake = wake(config, store, clock())
             summary.phases["fetch"] = time.monotonic() - started
+            if fulltext.enabled(config):
+                check(stop)
+                pages = time.monotonic()
+                summary.articles = fulltext.run(config, store, workers)
+                summary.add_warnings(summary.articles.warnings)
+                summary.phases["fulltext"] = time.monotonic() - pages
             if config.stories.enabled:
                 check(stop)
                 grouping = time.monotonic()
@@ -208,6 +217,7 @@ def run(
                 - started
                 - summary.phases.get("fetch", 0.0)
                 - summary.phases.get("stories", 0.0)
+                - summary.phases.get("fulltext", 0.0)
             )
         if do_publish and config.site_output.enabled:  # still holding the store's lock
             check(stop)

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.stories import FIXTURES
 
 from newsstand.model import StoryEntry
 from newsstand.stories import match
 from newsstand.stories import sketch as sk
-from newsstand.stories.text import lead, normalise, numbers, shingles
+from newsstand.stories.text import lead, normalise, normalise_all, numbers, shingles
 
 THREE_DAYS = 3 * 86400.0
 
@@ -121,3 +123,10 @@ def test_quality_on_the_uci_headlines(shared) -> None:
     # measured: pairwise 0.868, B-cubed 0.961 and F1 0.171 (headlines only; the labels
     # themselves split identical headlines across stories: see bench/bench_stories.py)
     assert precision >= 0.84 and b_precision >= 0.95 and b_f1 >= 0.15
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(), max_size=6))
+def test_any_texts_normalise_one_for_one(texts: list[str]) -> None:
+    assert len(normalise_all(texts)) == len(texts)
+    assert all("\n" not in t for t in normalise_all(texts))

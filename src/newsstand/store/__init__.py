@@ -3,9 +3,9 @@ publisher wrote.
 
 Every stage talks to the ``Store`` protocol below and never to SQL; ``open_store`` picks
 the implementation from the store URL (SQLite: ``sqlite.py``). The queries are split by
-aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``, ``stories``), and the schema is
-built by the ordered steps in ``migrations`` when a store is opened. A second backend is a new
-module that implements the protocol, and a branch in ``open_store``.
+aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``, ``stories``, ``articles``), and
+the schema is built by the ordered steps in ``migrations`` when a store is opened. A second
+backend is a new module that implements the protocol, and a branch in ``open_store``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Protocol, Self
 from urllib.parse import unquote
 
 from ..model import (
+    ArticleJob,
+    ArticleText,
     Feed,
     FeedRecord,
     FeedState,
@@ -78,6 +80,10 @@ class Store(Protocol):
     def clear_stories(self, since: str) -> int: ...
     def stories(self, since: str | None = None) -> list[Story]: ...
     def story_followers(self) -> set[str]: ...
+
+    # full text: the articles fetched from entries' pages
+    def article_jobs(self, explicit: Iterable[str], auto: Iterable[str]) -> list[ArticleJob]: ...
+    def save_articles(self, found: Sequence[ArticleText], now: datetime | None = None) -> None: ...
 
     # what publishers wrote, and their own notes
     def outputs(self, target: str) -> dict[str, Output]: ...

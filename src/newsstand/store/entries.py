@@ -153,10 +153,13 @@ class EntryQueries(Queries):
         sql = (
             # A date in the future is kept, but the item is shown as of when it was first
             # seen: it never sorts above the present on the site.
+            # The article fetched from its page stands in for a teaser, while the entry is
+            # as it was when the page was fetched.
             "SELECT e.uid, f.key, f.category, f.source, f.channel, e.entry_id, e.link, e.title,"
-            " e.author, MIN(e.published, e.first_seen), e.updated, e.content, e.thumbnail,"
-            " e.revision"
+            " e.author, MIN(e.published, e.first_seen), e.updated,"
+            " COALESCE(a.content, e.content), e.thumbnail, e.revision"
             " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+            " LEFT JOIN articles a ON a.entry_id = e.id AND a.digest = e.digest"
         )
         params: tuple[str, ...] = ()
         if uids is not None:

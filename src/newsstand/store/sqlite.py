@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import locks
+from .articles import ArticleQueries
 from .catalog import CatalogQueries
 from .errors import StoreBusy, StoreError
 from .feeds import FeedQueries
@@ -16,7 +17,7 @@ from .outputs import OutputQueries
 from .stories import StoryQueries
 
 
-class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries, StoryQueries):
+class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries, StoryQueries, ArticleQueries):
     """The SQLite implementation of the store."""
 
     def __init__(self, path: Path, *, lock: bool = True, light: bool = False) -> None:

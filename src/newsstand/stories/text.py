@@ -26,9 +26,9 @@ LEAD = 120  # characters of the text, after the headline, that are compared too
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _CJK_CHAR = re.compile(f"[{CJK}]")
 _LABEL = re.compile(
-    r"^[^\S\n]*(?:[【\[［〖（(][^】\]］〗）)]{1,8}[】\]］〗）)]\s*"
-    r"|(?:快讯|突发|独家|重磅|最新|视频|图|组图|直播|关注|热点|早报|午报|晚报)\s*[:：!！|丨]\s*"
-    r"|(?:update \d+|rpt|breaking|exclusive|corrected|refile)\s*[-:]\s*)+",
+    r"^[^\S\n]*(?:[【\[［〖（(][^】\]］〗）)\n]{1,8}[】\]］〗）)][^\S\n]*"
+    r"|(?:快讯|突发|独家|重磅|最新|视频|图|组图|直播|关注|热点|早报|午报|晚报)[^\S\n]*[:：!！|丨][^\S\n]*"
+    r"|(?:update \d+|rpt|breaking|exclusive|corrected|refile)[^\S\n]*[-:][^\S\n]*)+",
     re.IGNORECASE | re.MULTILINE,
 )
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -38,6 +38,7 @@ _DATE = re.compile(
     r"\d+\s*(?:年|月|日|号|时|分|秒)|\d{1,2}:\d{2}|(?<!\d)(?:19|20)\d{2}(?!\d)"
     r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
 )
+_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # all that may split lines
 _TAG = re.compile(r"<[^>]*>")
 _HIDDEN = re.compile(r"<(script|style|template|figcaption)\b.*?</\1\s*>", re.S | re.I)
 _NOT_WORD = re.compile(r"[^\w.%\n]+|(?<!\d)[.%]|[.](?!\d)|_")
@@ -70,7 +71,7 @@ def normalise_all(texts: Sequence[str]) -> list[str]:
     of 10,000 headlines costs one pass, not 10,000 times the set-up)."""
     if not texts:
         return []
-    joined = "\n".join(t.replace("\n", " ") for t in texts)
+    joined = "\n".join(_BREAKS.sub(" ", t) for t in texts)
     joined = unicodedata.normalize("NFKC", joined).lower()
     joined = _LABEL.sub("", joined)
     joined = _CN_NUMBER.sub(_cn_number, joined)
@@ -79,7 +80,10 @@ def normalise_all(texts: Sequence[str]) -> list[str]:
     joined = _TRILLION.sub(lambda m: m[1] + "0000亿", joined)
     joined = _TEN_THOUSAND.sub(lambda m: m[1] + "0000", joined)
     joined = _SPACES.sub(" ", _NOT_WORD.sub(" ", joined))
-    return [t.strip(" ") for t in joined.split("\n")]
+    out = [t.strip(" ") for t in joined.split("\n")]
+    if len(out) != len(texts):  # a pattern crossed a text's end: one at a time instead
+        return [normalise_all([t])[0] for t in texts] if len(texts) > 1 else [joined]
+    return out
 
 
 def normalise(text: str) -> str:
