@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from ..config import StoriesConfig
 from ..model import Feed
 from ..store import Store
-from .match import assign
 from .text import lead
 
 BATCH = 20_000  # entries matched at once (a first run over a big store goes in batches)
@@ -44,6 +43,8 @@ def update(
     store: Store, settings: StoriesConfig, feeds: Iterable[Feed], now: datetime | None = None
 ) -> Grouped:
     """Give every entry that has none its story."""
+    from .match import assign  # numpy: loaded when there is grouping to do
+
     now = now or datetime.now(UTC)
     result = Grouped()
     clock = time.perf_counter()
@@ -56,6 +57,8 @@ def update(
 
     pending = [replace(e, lead=lead(e.lead)) for e in store.ungrouped()]
     phase("read")
+    if not pending:
+        return result
     excluded = {feed.key for feed in feeds if not feed.stories}
     span = timedelta(seconds=settings.window)
     keep = _iso(now - 2 * span)

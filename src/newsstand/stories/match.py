@@ -26,6 +26,9 @@ from .text import normalise_all, numbers
 
 MIN_LEAD = 24  # characters: a shorter lead (a teaser's "more…") is not compared
 SLACK = 0.2  # compared exactly when the sketches' estimate is this close to the threshold
+PARTNERS = 8  # at most this many candidates per new entry are compared exactly (the most
+# alike by their sketches): templated headlines ("Item 1", "Item 2"...) cannot make a
+# run compare every pair
 
 
 @dataclass(slots=True)
@@ -115,7 +118,13 @@ def assign(
         a, b = a[keep], b[keep]
         estimate = sk.agreement(sketches, a, b).max(axis=1)
         near = estimate >= threshold - SLACK
-        pairs = np.stack([a[near], b[near]], axis=1)
+        a, b, estimate = a[near], b[near], estimate[near]
+        order = np.lexsort((-estimate, b))  # by new entry, the most alike first
+        b_sorted = b[order]
+        starts = np.flatnonzero(np.concatenate(([True], b_sorted[1:] != b_sorted[:-1])))
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
+        chosen = order[rank < PARTNERS]
+        pairs = np.stack([a[chosen], b[chosen]], axis=1)
     candidates: list[list[int]] = pairs.tolist()
     partners: dict[int, list[int]] = {}
     for i, j in candidates:  # i < j: j is new, and later in time order than i

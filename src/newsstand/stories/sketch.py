@@ -132,7 +132,7 @@ def agreement(sketches: Sketches, a: npt.NDArray[np.int64], b: npt.NDArray[np.in
 
 
 def pairs_sharing_a_key(
-    keys: Keys, valid: npt.NDArray[np.bool_], first_new: int, cap: int = 64
+    keys: Keys, valid: npt.NDArray[np.bool_], first_new: int, cap: int = 8
 ) -> npt.NDArray[np.int64]:
     """(m, 2) rows ``(i, j)``, i < j, j >= ``first_new``: the sketches that share at
     least one band key with one of the new sketches (those from ``first_new`` on).
