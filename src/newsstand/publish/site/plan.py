@@ -31,6 +31,7 @@ from ...model import IndexRow
 FEED_SIZE = 50  # entries in each of the site's own feeds
 SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
 SITEMAP_CHUNK = 10000  # URLs per sitemap file (the protocol allows 50,000)
+OTHERS = 10  # an entry page lists at most this many of its story's other entries
 RESERVED = frozenset({"page", "index.html", "atom.xml", "rss.xml", "feed.json"})
 
 
@@ -372,7 +373,7 @@ class Plan:
             path = self.entry_paths[index]
             members = self.members.get(row.story)
             if members:  # the story's other entries are listed on the page
-                others = [i for i in members if i != index]
+                others = [i for i in members if i != index][:OTHERS]
                 theirs = [f"{self.rows[i].uid}:{self.rows[i].revision}" for i in others]
                 yield Page(
                     path,
