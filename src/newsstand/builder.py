@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import pipeline
+from . import fulltext, pipeline, stories
 from .config import Config
 from .publish import posts
 from .publish.hexo import PublishResult
@@ -114,9 +114,13 @@ class Builder:
         return made
 
     def _build(self, store: Store, pool: Workers) -> Build:
-        """The publish pass and the site build, as ``run`` makes them."""
-        mark = store.state()
+        """The passes after fetching, the posts and the site, as ``run`` makes them."""
         store.sync_feeds(self.config.feeds)
+        if fulltext.enabled(self.config):  # pages of the entries the workers stored
+            fulltext.run(self.config, store, pool)
+        if self.config.stories.enabled:
+            stories.update(store, self.config.stories, self.config.feeds)
+        mark = store.state()  # after the passes: what they changed is built now
         published = PublishResult()
         if self.config.hexo.enabled:
             posts.Ledger(store, posts.publisher(self.config)).begin()

@@ -28,6 +28,7 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
     " application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
+ACCEPT_PAGE = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is reported, not waited for
 CHUNK = 64 * 1024
@@ -53,6 +54,7 @@ class Request:
     private: tuple[str, ...] = ()
     access_key: str | None = field(default=None, repr=False)
     access: str = "key"
+    accept: str = ACCEPT  # a feed's; ACCEPT_PAGE for an article page
 
     def follow(self, asked: str, location: str) -> str:
         """Where a redirect answering ``asked`` leads. RSSHub's redirects drop the query,
@@ -69,6 +71,14 @@ class Request:
         ]
         path = b.path + ("?" + urlencode(query) if query else "")
         return f"{b.scheme}://{b.netloc}" + route_path(path, (), self.access_key, self.access)
+
+
+def page_request(
+    key: str, url: str, etag: str | None = None, last_modified: str | None = None
+) -> Request:
+    """The request for an article page (an entry's link), with the validators of its last
+    fetch: the same limits, size cap and retries as a feed's."""
+    return Request(key, (url,), etag, last_modified, accept=ACCEPT_PAGE)
 
 
 def feed_request(
@@ -315,7 +325,7 @@ class Fetcher:
 
     async def _attempt(self, url: str, request: Request) -> Fetched:
         assert self._session is not None, "use Fetcher as an async context manager"
-        headers = {}
+        headers = {"Accept": request.accept}
         if request.etag:
             headers["If-None-Match"] = _if_none_match(request.etag)
         if request.last_modified:

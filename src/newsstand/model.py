@@ -36,6 +36,8 @@ class Feed:
     rsshub_params: tuple[tuple[str, str], ...] = ()
     timezone: str | None = None  # IANA zone of the feed's dates that name none (None: the site's)
     interval: float | None = None  # seconds between fetches (None: [fetch] interval)
+    stories: bool = True  # False: its entries are never grouped with others'
+    fulltext: bool | None = None  # fetch each entry's article page (None: [fetch] fulltext)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +223,61 @@ class IndexRow(NamedTuple):
     category: str
     source: str
     channel: str
+    story: int  # the story it belongs to (its own id when it stands alone)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryEntry:
+    """A stored entry as story grouping sees it: what it compares, and where it went."""
+
+    row: int  # the entry's storage id
+    feed_key: str
+    at: str  # its sort time, UTC ISO text
+    title: str
+    lead: str  # the start of its text, plain (stories.text.LEAD characters)
+    story: int | None = None  # the story (the row of its first entry); None: not grouped yet
+    sketch: bytes | None = None  # its MinHash sketch (None: never matched, e.g. stories = false)
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Entries of different feeds that report the same event, earliest first."""
+
+    id: int
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleJob:
+    """An entry whose article page is to be fetched (its feed gives a teaser)."""
+
+    row: int  # the entry's storage id
+    uid: str
+    feed_key: str
+    link: str
+    digest: str  # the entry as stored: a changed entry is fetched again
+    teaser: str  # the feed's HTML for it
+    explicit: bool  # the feed says fulltext = true (else [fetch] fulltext = "auto")
+    etag: str | None = None  # of the page's last fetch
+    last_modified: str | None = None
+    previous: str | None = None  # the article found then, if any
+    attempts: int = 0  # fetches that failed so far
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """What fetching an entry's page gave: the article, or why the teaser stays."""
+
+    row: int
+    digest: str
+    url: str
+    status: int | None
+    content: str | None  # the article's sanitised HTML; None: the feed's text is kept
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 0
+    retry: bool = False  # a failure worth trying again next run (a timeout, a 5xx)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import schedule
+from . import fulltext, schedule, stories
 from .config import Config
 from .control import Clock, Interrupted, Progress, check, utcnow
 from .gather import Gathering
@@ -168,7 +168,12 @@ def run(
         ledger = posts.Ledger(store, posts.publisher(config))
         if hexo:
             ledger.begin()
-        early = posts.EarlyPublish(config, stop) if hexo and do_fetch else None
+        # with only the first entry of each story written, a post waits for the grouping
+        # and with full text, for the article
+        early_ok = (
+            hexo and do_fetch and config.hexo.stories == "all" and not fulltext.enabled(config)
+        )
+        early = posts.EarlyPublish(config, stop) if early_ok else None
         if do_fetch:
             with early or contextlib.nullcontext():
                 fetched = fetch(
@@ -186,6 +191,17 @@ def run(
             summary.retention_removed = fetched.removed
             summary.wake = wake(config, store, clock())
             summary.phases["fetch"] = time.monotonic() - started
+            if fulltext.enabled(config):
+                check(stop)
+                pages = time.monotonic()
+                summary.articles = fulltext.run(config, store, workers)
+                summary.add_warnings(summary.articles.warnings)
+                summary.phases["fulltext"] = time.monotonic() - pages
+            if config.stories.enabled:
+                check(stop)
+                grouping = time.monotonic()
+                summary.stories = stories.update(store, config.stories, config.feeds, clock())
+                summary.phases["stories"] = time.monotonic() - grouping
             if do_publish and not (publish_unchanged or summary.changed):
                 do_publish = False  # nothing new: the posts and the site are as they were
                 if hexo:
@@ -197,7 +213,11 @@ def run(
             if early is not None:
                 summary.published.add(early.result)
             summary.phases["publish"] = (
-                time.monotonic() - started - summary.phases.get("fetch", 0.0)
+                time.monotonic()
+                - started
+                - summary.phases.get("fetch", 0.0)
+                - summary.phases.get("stories", 0.0)
+                - summary.phases.get("fulltext", 0.0)
             )
         if do_publish and config.site_output.enabled:  # still holding the store's lock
             check(stop)

@@ -4,13 +4,16 @@ the progress line of each feed, and what goes to the run log."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from .fulltext import Articles
 from .model import FeedReport, Fetched
 from .publish.hexo import PublishResult
 from .publish.site import SiteResult
+from .stories import Grouped
 
 log = logging.getLogger("newsstand.pipeline")
 
@@ -26,8 +29,22 @@ class RunSummary:
     site: SiteResult | None = None
     site_error: str | None = None
     retention_removed: int = 0
+    stories: Grouped | None = None  # what story grouping did (None: not run)
+    articles: Articles | None = None  # what the full-text pass did (None: not run)
     elapsed: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    def add_warnings(self, warnings: Mapping[str, Sequence[str]]) -> None:
+        """Warnings of a later pass (feed key -> lines), added to the feeds' reports."""
+        self.feeds = [
+            replace(r, warnings=(*r.warnings, *warnings[r.feed_key]))
+            if warnings.get(r.feed_key)
+            else r
+            for r in self.feeds
+        ]
+        for key, lines in warnings.items():
+            for line in lines:
+                log.warning("feed %s: %s", key, line)
 
     @property
     def failed(self) -> list[FeedReport]:
@@ -69,6 +86,14 @@ class RunSummary:
                 "new": sum(r.new for r in self.feeds),
                 "updated": sum(r.updated for r in self.feeds),
                 "removed_by_retention": self.retention_removed,
+            },
+            "stories": {
+                "grouped": self.stories.assigned if self.stories else 0,
+                "joined": self.stories.joined if self.stories else 0,
+            },
+            "articles": {
+                "fetched": self.articles.fetched if self.articles else 0,
+                "used": self.articles.used if self.articles else 0,
             },
             "posts": {
                 "written": published.written,

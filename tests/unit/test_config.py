@@ -19,6 +19,7 @@ from newsstand.config import (
     SiteConfig,
     SiteOutputConfig,
     StoreConfig,
+    StoriesConfig,
     find_config,
     load_config,
     parse_config,
@@ -280,10 +281,19 @@ def test_the_starter_config_shows_every_key_and_section() -> None:
         "[fetch]",
         "[output.hexo]",
         "[output.site]",
+        "[stories]",
         "[[feeds]]",
     ):
         assert f"\n{section}\n" in text
-    for cls in (SiteConfig, RSSHubConfig, StoreConfig, FetchConfig, HexoConfig, SiteOutputConfig):
+    for cls in (
+        SiteConfig,
+        RSSHubConfig,
+        StoreConfig,
+        FetchConfig,
+        HexoConfig,
+        SiteOutputConfig,
+        StoriesConfig,
+    ):
         for name in cls.__dataclass_fields__:
             assert re.search(rf"^# {name} = ", text, re.M), name
     for name in Feed.__dataclass_fields__.keys() - {"key", "route", "url"}:
@@ -500,7 +510,7 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
         pytest.param(
             '[database]\nurl = "x.db"\n',
             "newsstand.toml:1: unknown section [database] (known: [deploy], [feeds], [fetch], "
-            "[health], [output], [rsshub], [site], [store])",
+            "[health], [output], [rsshub], [site], [store], [stories])",
             id="unknown section, nothing close",
         ),
         pytest.param(

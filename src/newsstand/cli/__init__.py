@@ -1,9 +1,9 @@
 """The command line: commands, options, progress and exit codes — nothing else.
 
 One module per area (``jobs``, ``status``, ``routes``, ``sources``, ``deploy``, ``init``,
-``scale``); each command is a few lines over a library call, importing what it needs
-when it runs, so ``newsstand --help`` loads no fetching, parsing or rendering code.
-``common`` holds the shared options and the one-line failure; ``output`` how results
+``scale``, ``stories``); each command is a few lines over a library call, importing what
+it needs when it runs, so ``newsstand --help`` loads no fetching, parsing or rendering
+code. ``common`` holds the shared options and the one-line failure; ``output`` how results
 are shown.
 
 Exit codes: 0 the run completed (failed feeds are reported, not fatal); 1 the run could
@@ -15,7 +15,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import deploy, init, jobs, routes, scale, sources, status
+from . import deploy, init, jobs, routes, scale, sources, status, stories
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +39,7 @@ for command in (
     jobs.serve,
     jobs.demo,
     status.status,
+    stories.stories,
     deploy.deploy,
     deploy.store,
     routes.routes,

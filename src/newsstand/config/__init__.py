@@ -26,6 +26,7 @@ from .sections import (
     SiteConfig,
     SiteOutputConfig,
     StoreConfig,
+    StoriesConfig,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "SiteConfig",
     "SiteOutputConfig",
     "StoreConfig",
+    "StoriesConfig",
     "branch_name",
     "derived_cname",
     "find_config",

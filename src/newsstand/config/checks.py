@@ -57,6 +57,12 @@ def share(v: float, _: Context) -> float:
     return v
 
 
+def similarity(v: float, _: Context) -> float:
+    if not 0 < v <= 1:
+        raise Bad(f"expected a similarity between 0 (exclusive) and 1, such as 0.4, got {v}")
+    return v
+
+
 def jitter(v: float, _: Context) -> float:
     if not 0 <= v <= 1:
         raise Bad(f"expected a share of the interval between 0 and 1, such as 0.1, got {v}")

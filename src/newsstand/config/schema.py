@@ -21,6 +21,8 @@ DEFAULT_POSTS = "source/_posts"
 DEFAULT_SITE = "public"
 DATE_FORMATS = ("iso", "rfc822", "local")
 FRONT_MATTER_EXTRAS = ("link", "updated")  # Hexo keys a post may carry beyond the seed's
+FULLTEXT_MODES = ("off", "auto")
+HEXO_STORIES = ("all", "first")
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_DEPLOY_MESSAGE = "newsstand: site update {time}"
 DEFAULT_DEPLOY_AUTHOR = "newsstand <newsstand@localhost>"
@@ -121,12 +123,19 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "min_interval": Key(DURATION, 10, c.not_negative),
         "max_interval": Key(DURATION, "1d", c.positive),
         "jitter": Key(NUMBER, 0.1, c.jitter),
+        "fulltext": Key(STRING, "off", c.choice(*FULLTEXT_MODES)),
+    },
+    ("stories",): {
+        "enabled": Key(BOOLEAN, True),
+        "window": Key(DURATION, "3d", c.positive),
+        "threshold": Key(NUMBER, 0.4, c.similarity),
     },
     ("output", "hexo"): {
         "enabled": Key(BOOLEAN, True),
         "dir": Key(STRING, DEFAULT_POSTS, c.folder),
         "date_format": Key(STRING, "iso", c.choice(*DATE_FORMATS)),
         "extra_front_matter": Key(STRINGS, [], c.choices(*FRONT_MATTER_EXTRAS)),
+        "stories": Key(STRING, "all", c.choice(*HEXO_STORIES)),
     },
     ("output", "site"): {
         "enabled": Key(BOOLEAN, True),
@@ -172,6 +181,8 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "rsshub_params": Key(TABLE, None, c.rsshub_params),
         "timezone": Key(STRING, None, c.timezone),
         "interval": Key(DURATION, None, c.not_negative),
+        "stories": Key(BOOLEAN, True),
+        "fulltext": Key(BOOLEAN, None),
     },
 }
 FEEDS: SectionPath = ("feeds",)

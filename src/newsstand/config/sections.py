@@ -26,6 +26,7 @@ def _of(*path: str) -> Callable[[str], Any]:
 _site, _rsshub, _store, _fetch = _of("site"), _of("rsshub"), _of("store"), _of("fetch")
 _hexo, _out, _health = _of("output", "hexo"), _of("output", "site"), _of("health")
 _deploy, _deploy_hexo = _of("deploy"), _of("deploy", "hexo")
+_stories = _of("stories")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class FetchConfig:
     min_interval: float = _fetch("min_interval")  # seconds: the floor
     max_interval: float = _fetch("max_interval")  # seconds: a feed's hints raise it up to this
     jitter: float = _fetch("jitter")  # share of the interval added so feeds spread out
+    fulltext: str = _fetch("fulltext")  # "off", or "auto": article pages for short entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class HexoConfig:
     dir: Path = _hexo("dir")  # noqa: RUF009 - a Path is immutable; from a file: absolute
     date_format: str = _hexo("date_format")  # "iso", "rfc822" or "local"
     extra_front_matter: tuple[str, ...] = _hexo("extra_front_matter")  # "link", "updated"
+    stories: str = _hexo("stories")  # "all" entries, or the "first" of each story only
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,13 @@ class SiteOutputConfig:
     theme_dir: Path | None = None  # templates here override the shipped ones, by name
     language: str = _out("language")  # interface labels: "zh-CN" or "en"
     base_path: str = _out("base_path")  # "/" or "/repo/" (GitHub project pages)
+
+
+@dataclass(frozen=True, slots=True)
+class StoriesConfig:
+    enabled: bool = _stories("enabled")  # group entries of different feeds by event
+    window: float = _stories("window")  # seconds: entries this far apart are never one story
+    threshold: float = _stories("threshold")  # similarity (0..1) at which two entries join
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +142,7 @@ class Config:
     hexo: HexoConfig = field(default_factory=HexoConfig)
     site_output: SiteOutputConfig = field(default_factory=SiteOutputConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     feeds: tuple[Feed, ...] = ()
 
@@ -148,4 +159,5 @@ SECTIONS: dict[str, tuple[SectionPath, type]] = {  # Config field -> its table a
     "hexo": (("output", "hexo"), HexoConfig),
     "site_output": (("output", "site"), SiteOutputConfig),
     "health": (("health",), HealthConfig),
+    "stories": (("stories",), StoriesConfig),
 }

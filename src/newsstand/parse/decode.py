@@ -189,6 +189,14 @@ def _http_charset(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+def http_charset(content_type: str | None) -> str | None:
+    """The Python codec for the charset a Content-Type names (GBK read as GB18030, as
+    browsers do), or None when it names none this Python knows."""
+    label = _http_charset(content_type)
+    codecs_ = _codecs_for(label) if label else ()
+    return codecs_[0] if codecs_ else None
+
+
 def _xml_charset(body: bytes) -> str | None:
     match = _XML_DECL_ENCODING.match(body[:1024])
     return match.group(1).decode("ascii") if match else None

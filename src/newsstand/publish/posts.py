@@ -152,7 +152,8 @@ def publish(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> PublishResult:
-    """Bring the Hexo posts in step with the store (every stored item, not only new ones).
+    """Bring the Hexo posts in step with the store (every stored item, not only new ones;
+    with ``[output.hexo] stories = "first"``, the first entry of each story only).
 
     Once ``stop`` is set, the post being written is finished, what was written is
     recorded, and Interrupted is raised.
@@ -161,6 +162,9 @@ def publish(
     ledger = Ledger(store, hexo)
     previous = ledger.previous()
     revisions = store.revisions(feed.key for feed in config.feeds)
+    if config.hexo.stories == "first" and config.stories.enabled:
+        for uid in store.story_followers():  # a story's later entries have no post
+            revisions.pop(uid, None)
     stale = hexo.stale(revisions, previous, ledger.fresh(previous))
     gone = [uid for uid in previous if uid not in revisions]
     done = 0

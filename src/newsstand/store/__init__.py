@@ -3,11 +3,11 @@ publisher wrote.
 
 Every stage talks to the ``Store`` protocol below and never to SQL; ``open_store`` picks
 the implementation from the store URL (SQLite: ``sqlite.py``; PostgreSQL: ``postgres.py``).
-The queries are split by aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``) and
-written once for both: what the engines spell differently comes from ``dialect``. The
-schema is built by ordered steps when a store is opened (``migrations`` for SQLite,
-``pg_migrations`` for PostgreSQL). What only PostgreSQL has, the coordination of workers
-on many machines, is ``fleet``.
+The queries are split by aggregate (``feeds``, ``entries``, ``catalog``, ``outputs``,
+``stories``, ``articles``) and written once for both: what the engines spell differently
+comes from ``dialect``. The schema is built by ordered steps when a store is opened
+(``migrations`` for SQLite, ``pg_migrations`` for PostgreSQL). What only PostgreSQL has,
+the coordination of workers on many machines, is ``fleet``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,21 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 from urllib.parse import unquote
 
-from ..model import Feed, FeedRecord, FeedState, IndexRow, Item, Outcome, Output, Route, Stored
+from ..model import (
+    ArticleJob,
+    ArticleText,
+    Feed,
+    FeedRecord,
+    FeedState,
+    IndexRow,
+    Item,
+    Outcome,
+    Output,
+    Route,
+    Stored,
+    Story,
+    StoryEntry,
+)
 from .entries import entry_uid
 from .errors import StoreBusy, StoreError
 from .feeds import INSTANCE_FAILURES
@@ -64,6 +78,19 @@ class Store(Protocol):
     def items(self, uids: Iterable[str] | None = None) -> Iterator[Item]: ...
     def site_index(self) -> list[IndexRow]: ...
     def state(self) -> str: ...
+
+    # stories: which story each entry belongs to
+    def ungrouped(self) -> list[StoryEntry]: ...
+    def story_window(self, since: str) -> list[StoryEntry]: ...
+    def story_texts(self, rows: Sequence[int]) -> dict[int, tuple[str, str]]: ...
+    def save_stories(self, grouped: Sequence[StoryEntry], keep_since: str) -> None: ...
+    def clear_stories(self, since: str) -> int: ...
+    def stories(self, since: str | None = None) -> list[Story]: ...
+    def story_followers(self) -> set[str]: ...
+
+    # full text: the articles fetched from entries' pages
+    def article_jobs(self, explicit: Iterable[str], auto: Iterable[str]) -> list[ArticleJob]: ...
+    def save_articles(self, found: Sequence[ArticleText], now: datetime | None = None) -> None: ...
 
     # what publishers wrote, and their own notes
     def outputs(self, target: str) -> dict[str, Output]: ...

@@ -28,7 +28,7 @@ class Dialect:
         """``expr`` is one of the values of a list parameter (``list_param``)."""
         return f"{expr} IN (SELECT value FROM json_each(?))"
 
-    def list_param(self, values: Iterable[str]) -> Any:
+    def list_param(self, values: Iterable[str] | Iterable[int]) -> Any:
         return json.dumps(list(values))
 
     def contains_lower(self, haystack: str) -> str:
@@ -59,7 +59,7 @@ class PostgresDialect(Dialect):
     def in_list(self, expr: str) -> str:
         return f"{expr} = ANY(?)"
 
-    def list_param(self, values: Iterable[str]) -> Any:
+    def list_param(self, values: Iterable[str] | Iterable[int]) -> Any:
         return list(values)
 
     def contains_lower(self, haystack: str) -> str:

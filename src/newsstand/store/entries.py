@@ -154,10 +154,13 @@ class EntryQueries(Queries):
         # seen: it never sorts above the present on the site.
         shown = self._sql.least("e.published", "e.first_seen")
         sql = (
+            # The article fetched from its page stands in for a teaser, while the entry is
+            # as it was when the page was fetched.
             "SELECT e.uid, f.key, f.category, f.source, f.channel, e.entry_id, e.link, e.title,"
-            f" e.author, {shown}, e.updated, e.content, e.thumbnail,"
-            " e.revision"
+            f" e.author, {shown}, e.updated,"
+            " COALESCE(a.content, e.content), e.thumbnail, e.revision"
             " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+            " LEFT JOIN articles a ON a.entry_id = e.id AND a.digest = e.digest"
         )
         params: tuple[object, ...] = ()
         if uids is not None:
@@ -195,15 +198,16 @@ class EntryQueries(Queries):
             for row in self._stream(
                 "SELECT e.id, e.uid, e.revision,"
                 f" {self._sql.least('e.published', 'e.first_seen')} AS at,"
-                " f.category, f.source, f.channel"
-                " FROM entries e JOIN feeds f ON f.id = e.feed_id ORDER BY at, e.id"
+                " f.category, f.source, f.channel, COALESCE(s.story, e.id)"
+                " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+                " LEFT JOIN stories s ON s.entry_id = e.id ORDER BY at, e.id"
             )
         ]
 
     def state(self) -> str:
-        """Changes whenever any entry is written or deleted."""
+        """Changes whenever any entry is written or deleted, or a story regrouped."""
         row = self._db.execute("SELECT COUNT(*), MAX(id) FROM entries").fetchone()
-        return f"{self.get_meta('revision')}:{row[0]}:{row[1]}"
+        return f"{self.get_meta('revision')}:{row[0]}:{row[1]}:{self.get_meta('stories')}"
 
 
 def _same_link_same_entry(

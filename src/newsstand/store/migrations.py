@@ -191,4 +191,40 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], bool], ...] = (
     """,
     # 5: no RSSHub access key in anything kept
     _forget_access_keys,
+    # 6: stories: each entry's story (the entry id of its first entry), and the sketches
+    # of the recent ones that new entries are matched against (kept for two windows)
+    """
+    CREATE TABLE IF NOT EXISTS stories (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        story INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS stories_by_story ON stories (story, at);
+    CREATE INDEX IF NOT EXISTS stories_by_at ON stories (at);
+    CREATE TABLE IF NOT EXISTS story_sketches (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        feed_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        lead TEXT NOT NULL,
+        sketch BLOB NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS story_sketches_by_at ON story_sketches (at);
+    """,
+    # 7: full text: the article fetched from an entry's page, for the entry as it was then
+    """
+    CREATE TABLE IF NOT EXISTS articles (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        digest TEXT NOT NULL,
+        url TEXT NOT NULL,
+        status INTEGER,
+        etag TEXT,
+        last_modified TEXT,
+        content TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        retry INTEGER NOT NULL DEFAULT 0,
+        fetched TEXT NOT NULL
+    );
+    """,
 )

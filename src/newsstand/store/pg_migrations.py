@@ -147,4 +147,37 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         queries BIGINT NOT NULL DEFAULT 0
     )
     """,
+    # 3: SQLite's 6 and 7: stories (each entry's story, the sketches of the recent
+    # entries) and full text (the article fetched from an entry's page)
+    f"""
+    CREATE TABLE stories (
+        entry_id BIGINT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        story BIGINT NOT NULL,
+        at {T} NOT NULL
+    );
+    CREATE INDEX stories_by_story ON stories (story, at);
+    CREATE INDEX stories_by_at ON stories (at);
+    CREATE TABLE story_sketches (
+        entry_id BIGINT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        feed_id BIGINT NOT NULL,
+        at {T} NOT NULL,
+        title {T} NOT NULL,
+        lead {T} NOT NULL,
+        sketch BYTEA NOT NULL
+    );
+    CREATE INDEX story_sketches_by_at ON story_sketches (at);
+    CREATE TABLE articles (
+        entry_id BIGINT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        digest {T} NOT NULL,
+        url {T} NOT NULL,
+        status BIGINT,
+        etag {T},
+        last_modified {T},
+        content {T},
+        error {T},
+        attempts BIGINT NOT NULL DEFAULT 0,
+        retry BIGINT NOT NULL DEFAULT 0,
+        fetched {T} NOT NULL
+    )
+    """,
 )

@@ -36,12 +36,14 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import errors as pg_errors
 
+from .articles import ArticleQueries
 from .catalog import CatalogQueries
 from .dialect import POSTGRES
 from .errors import StoreBusy, StoreError
 from .fleet import FleetQueries
 from .outputs import OutputQueries
 from .pg_migrations import POSTGRES_MIGRATIONS
+from .stories import StoryQueries
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +185,7 @@ def _retrying(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-class PostgresStore(FleetQueries, CatalogQueries, OutputQueries):
+class PostgresStore(FleetQueries, CatalogQueries, OutputQueries, StoryQueries, ArticleQueries):
     """The PostgreSQL implementation of the store."""
 
     _sql = POSTGRES

@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import IO
 
 from .. import locks
+from .articles import ArticleQueries
 from .catalog import CatalogQueries
 from .errors import StoreBusy, StoreError
 from .feeds import FeedQueries
 from .migrations import MIGRATIONS
 from .outputs import OutputQueries
+from .stories import StoryQueries
 
 
-class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries):
+class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries, StoryQueries, ArticleQueries):
     """The SQLite implementation of the store."""
 
     _db: sqlite3.Connection

@@ -63,6 +63,7 @@ def settings_of(config: Config) -> Settings:
         per_page=out.per_page,
         language=out.language,
         timezone=config.site.timezone,
+        stories=config.stories.enabled,
     )
 
 

@@ -4,6 +4,10 @@ Pure: it takes the store's index rows (uid, revision, sort time, place) and retu
 page specs. Nothing is read from or written to disk here. A page's ``key`` hashes all
 of its inputs, so the build re-renders exactly the pages whose key changed.
 
+A story of several feeds (``stories``) is shown once on every list and feed: by its
+earliest entry on that list, with how many outlets reported it; each of its entries'
+pages names the others.
+
 Lists paginate from the oldest entry: page 1 holds the oldest ``per_page`` entries and
 never changes when newer ones arrive. The list's front page shows the newest entries and
 links to the newest full page older than it, so N new entries re-render the fronts they
@@ -27,6 +31,7 @@ from ...model import IndexRow
 FEED_SIZE = 50  # entries in each of the site's own feeds
 SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
 SITEMAP_CHUNK = 10000  # URLs per sitemap file (the protocol allows 50,000)
+OTHERS = 10  # an entry page lists at most this many of its story's other entries
 RESERVED = frozenset({"page", "index.html", "atom.xml", "rss.xml", "feed.json"})
 
 
@@ -61,6 +66,7 @@ class Settings:
     per_page: int
     language: str
     timezone: str
+    stories: bool = True  # a story of several feeds is one card on every list
 
 
 def _key(*parts: object) -> str:
@@ -136,6 +142,13 @@ class Plan:
             self.links.entry(row.uid, at) for row, at in zip(rows, self.local, strict=True)
         ]
         self.path_of = {row.uid: path for row, path in zip(rows, self.entry_paths, strict=True)}
+        # story -> the rows of its entries, oldest first (only stories of several entries)
+        self.members: dict[int, list[int]] = {}
+        if settings.stories:
+            by_story: dict[int, list[int]] = {}
+            for index, row in enumerate(rows):
+                by_story.setdefault(row.story, []).append(index)
+            self.members = {story: found for story, found in by_story.items() if len(found) > 1}
         self.nav = self._nav()
         # What every page depends on: when it changes, every page is rendered again, so
         # the pages' own keys leave it out.
@@ -154,10 +167,15 @@ class Plan:
         places: dict[tuple[str, ...], _List] = {}
         months: dict[str, _List] = {}
         days: dict[str, _List] = {}
+        shown: dict[int, set[str]] = {}  # story -> the lists (folders) it is on already
         for index, row in enumerate(self.rows):
             uid, revision = row.uid, row.revision
-            home.uids.append(uid)
-            home.revisions.append(revision)
+            lists = shown.setdefault(row.story, set()) if row.story in self.members else None
+            if lists is None or "" not in lists:
+                home.uids.append(uid)
+                home.revisions.append(revision)
+                if lists is not None:
+                    lists.add("")
             names = row[4:7]
             for depth in (1, 2, 3):
                 key = names[:depth]
@@ -175,8 +193,11 @@ class Plan:
                         crumbs,
                         feeds=depth == 1,
                     )
-                lst.uids.append(uid)
-                lst.revisions.append(revision)
+                if lists is None or lst.folder not in lists:
+                    lst.uids.append(uid)
+                    lst.revisions.append(revision)
+                    if lists is not None:
+                        lists.add(lst.folder)
             at = self.local[index]
             for table, folder, title in (
                 (months, links.month(at), f"{at:%Y-%m}"),
@@ -190,8 +211,11 @@ class Plan:
                         else [(f"{at:%Y-%m}", links.href(links.month(at) + "/index.html"))]
                     )
                     lst = table[folder] = _List(folder, "archive", title, crumbs)
-                lst.uids.append(uid)
-                lst.revisions.append(revision)
+                if lists is None or lst.folder not in lists:
+                    lst.uids.append(uid)
+                    lst.revisions.append(revision)
+                    if lists is not None:
+                        lists.add(lst.folder)
         for key, lst in places.items():
             lst.children = sorted(
                 (
@@ -255,6 +279,7 @@ class Plan:
             "list.html",
             {
                 **base,
+                "stories": self._outlets(front),
                 "page": None,
                 "older": links.href(page_path(last)) if last else None,
                 "newer": None,
@@ -270,6 +295,7 @@ class Plan:
                 "list.html",
                 {
                     **base,
+                    "stories": self._outlets(lst.uids[start : start + per_page]),
                     "page": number,
                     "children": [],
                     "count": None,
@@ -286,6 +312,7 @@ class Plan:
                 "title": lst.title,
                 "folder": prefix,
                 "home": links.href(f"{prefix}index.html"),
+                "stories": self._outlets(newest),
             }
             for name, template in (
                 ("atom.xml", "atom.xml"),
@@ -293,6 +320,23 @@ class Plan:
                 ("feed.json", "feed.json"),
             ):
                 yield self._page(prefix + name, template, context, newest, revisions)
+
+    @functools.cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {row.uid: index for index, row in enumerate(self.rows)}
+
+    def _outlets(self, uids: Iterable[str]) -> dict[str, list[str]]:
+        """uid -> the outlets (sources, earliest first) of its story, for the entries of
+        ``uids`` whose story more than one outlet reported."""
+        found = {}
+        for uid in uids:
+            row = self.rows[self._row_of[uid]]
+            members = self.members.get(row.story)
+            if members:
+                sources = list(dict.fromkeys(self.rows[i].source for i in members))
+                if len(sources) > 1:
+                    found[uid] = sources
+        return found
 
     def _feed_links(self, prefix: str) -> dict[str, str]:
         return {
@@ -327,6 +371,19 @@ class Plan:
                     for i, n in enumerate(names)
                 ]
             path = self.entry_paths[index]
+            members = self.members.get(row.story)
+            if members:  # the story's other entries are listed on the page
+                others = [i for i in members if i != index][:OTHERS]
+                theirs = [f"{self.rows[i].uid}:{self.rows[i].revision}" for i in others]
+                yield Page(
+                    path,
+                    "entry.html",
+                    {"crumbs": crumbs[names]},
+                    (uid, *(self.rows[i].uid for i in others)),
+                    (path, *(self.entry_paths[i] for i in others)),
+                    key="\0".join((str(revision), *names, *theirs)),
+                )
+                continue
             # Entry pages are most of the site: their key is cheap (an entry page shows
             # one entry and its place, and nothing else that the base key does not cover).
             yield Page(

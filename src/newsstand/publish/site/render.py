@@ -54,6 +54,8 @@ LABELS: dict[str, dict[str, str]] = {
         "search_nojs": "搜索需要启用 JavaScript。",
         "no_results": "没有找到结果。",
         "results": "个结果",
+        "outlets": "{n} 家媒体报道",
+        "also_reported": "其他媒体的报道",
     },
     "en": {
         "home": "Home",
@@ -76,6 +78,8 @@ LABELS: dict[str, dict[str, str]] = {
         "search_nojs": "Search needs JavaScript.",
         "no_results": "No results.",
         "results": "results",
+        "outlets": "{n} sources",
+        "also_reported": "Also reported by",
     },
 }
 
@@ -160,6 +164,8 @@ class Renderer:
         env.filters["iso"] = lambda dt: dt.astimezone(UTC).isoformat(timespec="seconds")
         href = functools.lru_cache(maxsize=4096)(self.links.href)
         env.globals.update(
+            stories={},  # uid -> the outlets of its story, on pages that show cards
+            others=[],  # the other entries of the story, on an entry page
             site=settings,
             labels=LABELS[settings.language],
             nav=nav,
@@ -247,6 +253,7 @@ class Renderer:
             item, path = items[0]
             context["item"] = self.card(item, path)
             context["content"] = clean_html(item.entry.content, item.entry.link)
+            context["others"] = [self.card(other, where) for other, where in items[1:]]
         else:
             cards = [self.card(item, path) for item, path in items]
             if page.template in ("atom.xml", "rss.xml", "feed.json"):
