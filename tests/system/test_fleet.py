@@ -134,11 +134,14 @@ def test_one_builder_builds_the_other_waits_and_takes_over(tmp_path: Path, pg_ur
         first, second = (Proc("builder", "-c", str(config), cwd=tmp_path) for _ in range(2))
         procs += [first, second]
         leader, standby = first, second
-        deadline = time.monotonic() + 120
-        while not any("leads" in line for p in (first, second) for line in p.lines):
-            assert time.monotonic() < deadline, (first.lines, second.lines)
-            time.sleep(0.1)
-        if any("leads" in line for line in second.lines):
+
+        def leads(proc: Proc) -> bool:  # not "another builder leads; waiting"
+            return any(
+                line.startswith("builder ") and line.endswith(" leads") for line in proc.lines
+            )
+
+        wait_until(lambda: leads(first) or leads(second), 120, "a builder taking the lead")
+        if leads(second):
             leader, standby = second, first
         standby.wait_for("another builder leads; waiting")
         leader.wait_for("built:")
@@ -157,7 +160,7 @@ def test_one_builder_builds_the_other_waits_and_takes_over(tmp_path: Path, pg_ur
         leader.popen.send_signal(signal.SIGKILL)
         leader.finish()
         assert _tree(site) == before  # the site as it was, whole
-        standby.wait_for(" leads", 120)
+        wait_until(lambda: leads(standby), 120, "the standby taking the lead")
         standby.wait_for("built:", 300)
         wait_until(lambda: not staging.exists(), 60, "the build swapped in")
         after = _tree(site)
