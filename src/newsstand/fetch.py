@@ -10,6 +10,7 @@ size cap below is measured on the decoded body.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import time
@@ -22,6 +23,7 @@ import aiohttp
 
 from .config import FetchConfig, RSSHubConfig
 from .model import Feed, Fetched
+from .proxies import Proxies, Proxy
 from .rsshub import ACCESS_PARAMS, error_of, public_url, route_path, secret_forms, secrets_in
 
 ACCEPT = (
@@ -162,6 +164,18 @@ class _Failure(Exception):
         self.wait = wait
         self.rank = rank
 
+    def through(self, proxy: Proxy) -> _Failure:
+        """The same failure, saying which proxy the request went through."""
+        if proxy.shown in str(self):
+            return self
+        return _Failure(
+            f"{self} (through {proxy.shown})",
+            status=self.status,
+            retry=self.retry,
+            wait=self.wait,
+            rank=self.rank,
+        )
+
 
 def _if_none_match(etag: str) -> str:
     """The If-None-Match for a stored ETag. A weak one (``W/"x"``) is sent in both forms:
@@ -242,6 +256,7 @@ class Fetcher:
         self.backoff = backoff
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
+        self._proxies = Proxies()
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
@@ -258,7 +273,9 @@ class Fetcher:
             ),
             headers={"User-Agent": self.config.user_agent, "Accept": ACCEPT},
             auto_decompress=True,
-            trust_env=True,
+            # The environment's proxies, but chosen here (``proxies``): aiohttp's own
+            # choice would send loopback requests to the proxy unless no_proxy lists them.
+            trust_env=False,
         )
         return self
 
@@ -324,6 +341,14 @@ class Fetcher:
         )
 
     async def _attempt(self, url: str, request: Request) -> Fetched:
+        via: list[Proxy | None] = []  # each hop's proxy (None: reached directly)
+        try:
+            return await self._get(url, request, via)
+        except _Failure as failure:
+            proxy = via[-1] if via else None
+            raise (failure.through(proxy) if proxy else failure) from None
+
+    async def _get(self, url: str, request: Request, via: list[Proxy | None]) -> Fetched:
         assert self._session is not None, "use Fetcher as an async context manager"
         headers = {"Accept": request.accept}
         if request.etag:
@@ -336,8 +361,16 @@ class Fetcher:
                 hops: list[tuple[int, str]] = []  # each redirect: its status, where it led
                 asked = url
                 while True:
+                    proxy = self._proxies.for_url(asked)  # each hop its own: loopback never
+                    via.append(proxy)
                     async with self._session.get(
-                        asked, headers=headers, allow_redirects=False
+                        asked,
+                        headers=headers,
+                        allow_redirects=False,
+                        proxy=proxy.url if proxy else None,
+                        proxy_auth=aiohttp.BasicAuth(proxy.user, proxy.password or "")
+                        if proxy and proxy.user
+                        else None,
                     ) as response:
                         location = response.headers.get("Location")
                         if response.status not in REDIRECTS or not location:
@@ -356,6 +389,21 @@ class Fetcher:
                 f"timed out after {self.config.timeout:g} s fetching {url}",
                 retry=True,
                 rank=_BROKEN,
+            ) from None
+        except aiohttp.ClientProxyConnectionError as exc:
+            proxy = via[-1]
+            assert proxy is not None
+            errno = exc.os_error.errno if exc.os_error else None
+            why = os.strerror(errno) if errno else str(exc.os_error or exc)
+            raise _Failure(
+                f"cannot connect to {proxy.shown}: {why}", retry=True, rank=_UNREACHED
+            ) from None
+        except aiohttp.ClientHttpProxyError as exc:
+            proxy = via[-1]
+            assert proxy is not None
+            raise _Failure(
+                f"{proxy.shown} refused to reach {host}: HTTP {exc.status} {exc.message}".strip(),
+                status=exc.status,
             ) from None
         except aiohttp.ClientConnectorError as exc:
             reason = exc.os_error.strerror if exc.os_error else str(exc)

@@ -27,6 +27,8 @@ class _Handler(SimpleHTTPRequestHandler):
         ".json": "application/json",
         ".xml": "application/xml; charset=utf-8",
         ".html": "text/html; charset=utf-8",
+        ".webmanifest": "application/manifest+json",
+        ".ico": "image/x-icon",
     }
 
     def __init__(self, *args: Any, base_path: str, **kwargs: Any) -> None:

@@ -63,11 +63,23 @@ class RunSummary:
     def complete(self) -> bool:
         return not (self.published and self.published.errors) and not self.site_error
 
+    def feeds_alarm(self, share: float = 1.0) -> str | None:
+        """What to say when at least ``share`` of the feeds this run fetched failed (1.0:
+        every one of them; a dead RSSHub), else None. Feeds it skipped do not count."""
+        fetched = len(self.feeds) - len(self.skipped)
+        failed = len(self.failed)
+        if not fetched or failed / fetched < share:
+            return None
+        if failed == fetched:
+            return f"every feed fetched failed ({failed} of {fetched})"
+        return f"{failed} of {fetched} feeds fetched failed ([health] run_alert_share = {share:g})"
+
     def to_json(self) -> dict[str, Any]:
         published = self.published or PublishResult()
         return {
-            "feeds": {
-                "total": len(self.feeds),
+            "feeds": {  # total = ok + failed + skipped + not_due: every enabled feed
+                "total": len(self.feeds) + len(self.waiting),
+                "fetched": len(self.feeds) - len(self.skipped),
                 "ok": len(self.feeds) - len(self.failed) - len(self.skipped),
                 "failed": len(self.failed),
                 "failures": [

@@ -1,5 +1,7 @@
 """The RSSHub route catalog in the store: synced from docs and from an instance's
-/api/namespace, searched from the command line (CliRunner); on each store backend."""
+/api/namespace, searched from the command line (CliRunner); on each store backend. The
+inputs are our own (tests/data: a docs file and an /api/namespace answer, a few routes
+each), but for the test that reads RSSHub's real docs from ../shared."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 
 from support.cli import cli
 from support.helpers import write_config
+from support.paths import DATA
 
 from newsstand.demo.server import Resource
 from newsstand.sources.routes import find_route, resolve, sync_docs
@@ -16,6 +19,8 @@ from newsstand.store import open_store
 from newsstand.store.migrations import MIGRATIONS
 
 ACCEPTANCE = ("金融", "新浪财经", "新浪财经－国內")
+DOCS = DATA / "rsshub-docs"  # RSSHub's old docs format
+NAMESPACE = DATA / "rsshub-namespace.json"  # an instance's /api/namespace answer
 
 
 def test_sina_finance_resolves_to_its_place(shared: Path, store_url: str) -> None:
@@ -33,18 +38,15 @@ def test_sina_finance_resolves_to_its_place(shared: Path, store_url: str) -> Non
         assert dict(resolved.route.parameters)["id"].startswith("用户 id")
 
 
-def test_syncing_the_same_docs_again_replaces_not_doubles(shared: Path, store_url: str) -> None:
-    docs = shared / "data" / "rsshub" / "docs-old"
+def test_syncing_the_same_docs_again_replaces_not_doubles(store_url: str) -> None:
     with open_store(store_url) as store:
-        first = sync_docs(store, docs).routes
-        sync_docs(store, docs)
-        assert sum(n for _, _, n in store.route_counts()) == first
+        first = sync_docs(store, DOCS).routes
+        sync_docs(store, DOCS)
+        assert first == 7 and sum(n for _, _, n in store.route_counts()) == first
 
 
-def test_sync_from_an_instance_then_search(
-    shared: Path, server, tmp_path: Path, store_url: str
-) -> None:
-    sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
+def test_sync_from_an_instance_then_search(server, tmp_path: Path, store_url: str) -> None:
+    sample = NAMESPACE.read_bytes()
     server.routes["/api/namespace"] = Resource(sample, "application/json; charset=utf-8")
     # the first instance does not answer: the next one is asked
     write_config(
@@ -77,16 +79,10 @@ def test_sync_from_an_instance_then_search(
     assert missing.returncode == 0 and missing.stdout == "" and "no route" in missing.stderr
 
 
-def test_a_catalog_from_docs_and_instance_keeps_both(shared: Path, server, tmp_path: Path) -> None:
-    sample = (shared / "data" / "rsshub" / "api-namespace-sample.json").read_bytes()
-    server.routes["/api/namespace"] = Resource(sample, "application/json")
+def test_a_catalog_from_docs_and_instance_keeps_both(server, tmp_path: Path) -> None:
+    server.routes["/api/namespace"] = Resource(NAMESPACE.read_bytes(), "application/json")
     write_config(tmp_path, [], rsshub={"instances": [server.base]})
-    assert (
-        cli(
-            "routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"), cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    assert cli("routes", "sync", "--docs", str(DOCS), cwd=tmp_path).returncode == 0
     assert cli("routes", "sync", cwd=tmp_path).returncode == 0
     old = json.loads(cli("routes", "show", "/sina/finance", "--json", cwd=tmp_path).stdout)
     new = json.loads(cli("routes", "show", "/sina/finance/china", "--json", cwd=tmp_path).stdout)

@@ -38,6 +38,7 @@ def test_run_json_summary_and_exit_0_with_a_failed_feed(tmp_path: Path, server) 
     summary = json.loads(result.stdout)
     assert summary["feeds"] == {
         "total": 2,
+        "fetched": 2,
         "ok": 1,
         "failed": 1,
         "failures": [
@@ -89,3 +90,82 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
     assert gbk and all("\ufffd" not in p.read_text("utf-8") for p in gbk)
     rerun = cli("demo", str(tmp_path / "demo"), "--json", cwd=tmp_path)
     assert rerun.returncode == 0 and json.loads(rerun.stdout)["posts"]["written"] == 0
+
+
+def test_the_demo_run_again_does_what_it_says(tmp_path: Path) -> None:
+    first = cli("demo", "demo", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    said = " ".join(first.stdout.split())
+    assert "`newsstand demo demo` again fetches the sample feeds again" in said
+    assert "(they are fixed: no post or page changes)" in said
+    site = {p: p.stat().st_mtime_ns for p in (tmp_path / "demo" / "public").rglob("*")}
+    again = cli("demo", "demo", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "feeds    4 total, 4 ok, 0 failed\n" in again.stdout  # fetched, as promised
+    assert "entries  0 new, 0 updated" in again.stdout
+    assert "site     unchanged" in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "demo" / "public").rglob("*")} == site
+
+
+def test_feeds_not_due_count_in_the_total(tmp_path: Path, server) -> None:
+    server.routes["/a"] = Resource(rss([{"title": "a", "guid": "1"}]))
+    server.routes["/b"] = Resource(rss([{"title": "b", "guid": "1"}]))
+    feeds = [{"url": server.url(p), "category": "c", "source": p} for p in ("/a", "/b")]
+    write_config(tmp_path, feeds, fetch={"interval": "1h", "min_interval": "10m"})
+    assert cli("run", cwd=tmp_path).returncode == 0
+    again = cli("run", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    (line,) = [x for x in again.stdout.splitlines() if x.startswith("feeds")]
+    assert line.startswith("feeds    2 total, 0 ok, 0 failed, 2 not due yet (the next at"), line
+
+
+def test_a_run_where_every_feed_failed_exits_1(tmp_path: Path, server) -> None:
+    feeds = [{"url": server.url(p), "category": "c", "source": p} for p in ("/a", "/b")]
+    path = write_config(tmp_path, feeds, fetch={"retries": 0})
+    log = tmp_path / ".newsstand" / "newsstand.log"
+    dead = cli("run", cwd=tmp_path)  # nothing serves /a or /b: 404, 404
+    assert dead.returncode == 1
+    assert dead.stderr.strip().splitlines()[-1] == (
+        f"error: every feed fetched failed (2 of 2); their errors are in the summary and in {log}"
+    )
+    assert sum(line.startswith("failed   ") for line in dead.stdout.splitlines()) == 2
+    assert "every feed fetched failed (2 of 2)" in log.read_text("utf-8")
+    fetch_only = cli("fetch", "--all", "--json", cwd=tmp_path)
+    assert fetch_only.returncode == 1 and json.loads(fetch_only.stdout)["feeds"]["failed"] == 2
+
+    resting = cli("run", cwd=tmp_path)  # both rest after failing: nothing fetched, quiet
+    assert resting.returncode == 0 and "2 skipped" in resting.stdout, resting.stdout
+
+    server.routes["/a"] = Resource(rss([{"title": "back", "guid": "1"}]))
+    partly = cli("run", "--all", cwd=tmp_path)  # one of two failed: reported, exit 0
+    assert partly.returncode == 0 and "1 ok, 1 failed" in partly.stdout, partly.stderr
+    assert "error:" not in partly.stderr
+
+    text = path.read_text("utf-8").replace("[fetch]", "[health]\nrun_alert_share = 0.5\n\n[fetch]")
+    path.write_text(text, "utf-8")
+    strict = cli("run", "--all", cwd=tmp_path)
+    assert strict.returncode == 1
+    assert (
+        strict.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: 1 of 2 feeds fetched failed ([health] run_alert_share = 0.5); their errors"
+        )
+    )
+
+
+def test_the_common_options_go_before_the_command_too(tmp_path: Path, server) -> None:
+    server.routes["/ok"] = Resource(rss([{"title": "t", "guid": "1"}]))
+    config = write_config(
+        tmp_path / "site", [{"url": server.url("/ok"), "category": "c", "source": "s"}]
+    )
+    before = cli("-c", str(config), "run", cwd=tmp_path)  # not in the config's folder
+    assert before.returncode == 0, before.stderr
+    assert "feeds    1 total, 1 ok, 0 failed" in before.stdout
+    as_json = cli("--json", "-c", str(config), "run", cwd=tmp_path)
+    assert json.loads(as_json.stdout)["feeds"]["ok"] == 1
+    listed = cli("--config", str(config), "feeds", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and server.url("/ok") in listed.stdout
+    other = tmp_path / "elsewhere.toml"
+    after_wins = cli("-c", str(other), "status", "-c", str(config), cwd=tmp_path)
+    assert after_wins.returncode == 0, after_wins.stderr  # given after the command, it wins

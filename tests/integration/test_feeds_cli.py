@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from support.cli import cli
 from support.helpers import rss
+from support.paths import DATA
 from support.user_config import feeds_of, setup_site
 
 from newsstand import pipeline
@@ -22,21 +24,21 @@ from newsstand.store import INSTANCE_FAILURES, open_store
 
 
 @pytest.fixture
-def site(tmp_path: Path, server, shared: Path) -> Path:
+def site(tmp_path: Path, server) -> Path:
+    """A user's config on the loopback instance, its catalog synced from a few routes of
+    our own in RSSHub's old docs format (tests/data/rsshub-docs)."""
     server.routes["/existing.xml"] = Resource(rss([{"title": "old", "guid": "1"}]))
-    server.routes["/sina/finance"] = Resource(
-        (shared / "acceptance" / "sina-finance.xml").read_bytes(),
-        "application/rss+xml; charset=utf-8",
-    )
     path = setup_site(tmp_path, server.base)
-    synced = cli(
-        "routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"), cwd=tmp_path
-    )
+    synced = cli("routes", "sync", "--docs", str(DATA / "rsshub-docs"), cwd=tmp_path)
     assert synced.returncode == 0, synced.stderr
     return path
 
 
-def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, shared: Path) -> None:
+def test_feeds_add_then_run_publishes_the_acceptance_post(site: Path, server, shared: Path) -> None:
+    server.routes["/sina/finance"] = Resource(
+        (shared / "acceptance" / "sina-finance.xml").read_bytes(),
+        "application/rss+xml; charset=utf-8",
+    )
     before = site.read_text("utf-8")
     result = cli("feeds", "add", "/sina/finance", cwd=site.parent)
     assert result.returncode == 0, result.stderr
@@ -100,6 +102,9 @@ def test_feeds_add_refuses_what_it_cannot_file(site: Path) -> None:
     bad_param = cli("feeds", "add", "/xueqiu/hots", "--param", "limt=3", cwd=cwd)
     assert bad_param.returncode == 2 and "'limit'" in bad_param.stderr
     assert site.read_text("utf-8") == before  # a refused edit writes nothing
+    # ... so the message names no line of it (the line was in the edit, never written)
+    assert bad_param.stderr.startswith(f"error: {site.name}: not changed: the edit would be")
+    assert not re.search(r"newsstand\.toml:\d", bad_param.stderr), bad_param.stderr
 
 
 def test_feeds_add_a_template_with_parameters_and_overrides(site: Path) -> None:
@@ -181,6 +186,31 @@ def test_feeds_add_discovers_the_feed_of_a_page(tmp_path: Path, server) -> None:
     assert none.returncode == 2 and "names none" in none.stderr
     unfiled = cli("feeds", "add", server.url("/plain.xml") + "?2", cwd=tmp_path)
     assert unfiled.returncode == 2 and "--category" in unfiled.stderr
+
+
+def test_feeds_add_a_url_that_cannot_be_fetched_now(tmp_path: Path, server) -> None:
+    server.routes["/down.xml"] = Resource(b"maintenance", "text/plain", status=503)
+    site = setup_site(tmp_path, "https://rsshub.example")
+    url = server.url("/down.xml")
+    unfiled = cli("feeds", "add", url, cwd=tmp_path)  # nowhere to file it: refused
+    assert unfiled.returncode == 2
+    assert "HTTP 503" in unfiled.stderr and "--category and --source" in unfiled.stderr
+    assert "--no-check" in unfiled.stderr
+    placed = cli("feeds", "add", url, "--category", "新闻", "--source", "某站", cwd=tmp_path)
+    assert placed.returncode == 0, placed.stderr  # a place given: added, with a warning
+    (warning,) = placed.stderr.splitlines()
+    assert warning.startswith("warning: ") and "HTTP 503" in warning and "added as given" in warning
+    assert feeds_of(site)[-1] == {"url": url, "category": "新闻", "source": "某站"}
+    hits = server.hits["/down.xml"]
+    other = server.url("/later.xml")
+    unchecked = cli(
+        "feeds", "add", other, "--no-check", "--category", "新闻", "--source", "别站", cwd=tmp_path
+    )
+    assert unchecked.returncode == 0 and unchecked.stderr == "", unchecked.stderr
+    assert server.hits["/later.xml"] == 0 and server.hits["/down.xml"] == hits  # not fetched
+    assert feeds_of(site)[-1] == {"url": other, "category": "新闻", "source": "别站"}
+    assert site.read_text("utf-8").endswith('source = "别站"\n')
+    load_config(site)  # the file still loads
 
 
 def test_list_disable_enable_remove(site: Path) -> None:

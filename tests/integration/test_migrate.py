@@ -14,16 +14,18 @@ from support.paths import DATA
 PAGE = DATA / "rsshub-page"
 
 
-def site(tmp: Path, shared: Path) -> Path:
+def site(tmp: Path) -> Path:
+    """A new config, its catalog synced from a few routes of our own in RSSHub's old docs
+    format (tests/data/rsshub-docs)."""
     path = tmp / "newsstand.toml"
     path.write_text('# migrated site\n[site]\ntitle = "旧站"\n', "utf-8")
-    synced = cli("routes", "sync", "--docs", str(shared / "data" / "rsshub" / "docs-old"), cwd=tmp)
+    synced = cli("routes", "sync", "--docs", str(DATA / "rsshub-docs"), cwd=tmp)
     assert synced.returncode == 0, synced.stderr
     return path
 
 
-def test_migrate_writes_the_equivalent_feeds(tmp_path: Path, shared: Path) -> None:
-    config = site(tmp_path, shared)
+def test_migrate_writes_the_equivalent_feeds(tmp_path: Path) -> None:
+    config = site(tmp_path)
     result = cli("migrate-rsshub-page", str(PAGE), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -65,8 +67,8 @@ def test_migrate_writes_the_equivalent_feeds(tmp_path: Path, shared: Path) -> No
     assert tomllib.loads(config.read_text("utf-8"))["feeds"] == feeds
 
 
-def test_config_yml_at_the_top_and_dry_run(tmp_path: Path, shared: Path) -> None:
-    config = site(tmp_path, shared)
+def test_config_yml_at_the_top_and_dry_run(tmp_path: Path) -> None:
+    config = site(tmp_path)
     old = tmp_path / "old-site"
     old.mkdir()
     shutil.copy(PAGE / "temple" / "temple_config.yml", old / "config.yml")
@@ -77,17 +79,17 @@ def test_config_yml_at_the_top_and_dry_run(tmp_path: Path, shared: Path) -> None
     assert config.read_text("utf-8") == before
 
 
-def test_a_folder_without_the_reference_config(tmp_path: Path, shared: Path) -> None:
-    site(tmp_path, shared)
+def test_a_folder_without_the_reference_config(tmp_path: Path) -> None:
+    site(tmp_path)
     result = cli("migrate-rsshub-page", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "temple_config.yml" in result.stderr
 
 
-def test_one_line_that_reads_otherwise_costs_that_line_only(tmp_path: Path, shared: Path) -> None:
+def test_one_line_that_reads_otherwise_costs_that_line_only(tmp_path: Path) -> None:
     """A path with a space (one path to YAML), and a value the scan cannot follow (a
     folded scalar): the other paths keep the places their headings give (here not the
     catalog's: the user's own)."""
-    site(tmp_path, shared)
+    site(tmp_path)
     old = tmp_path / "old-site"
     (old / "temple").mkdir(parents=True)
     (old / "temple" / "temple_config.yml").write_text(
@@ -106,10 +108,8 @@ def test_one_line_that_reads_otherwise_costs_that_line_only(tmp_path: Path, shar
     assert [s.split(":")[0] for s in report["skipped"]] == ["/folded/path"]
 
 
-def test_with_both_select_files_the_one_the_script_reads_is_read(
-    tmp_path: Path, shared: Path
-) -> None:
-    site(tmp_path, shared)
+def test_with_both_select_files_the_one_the_script_reads_is_read(tmp_path: Path) -> None:
+    site(tmp_path)
     old = tmp_path / "old-site"
     shutil.copytree(PAGE, old)
     (old / "config.yml").write_text("slect:\n- /cls/depth\n", "utf-8")

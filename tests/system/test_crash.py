@@ -13,7 +13,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -23,8 +25,9 @@ from support.checks import check_posts, count, integrity
 from support.helpers import rss, write_config
 
 from newsstand.demo.server import FeedServer, Resource
+from newsstand.gather import FLUSH_ENTRIES
 
-KILLS = int(os.environ.get("NEWSSTAND_KILLS", "26"))  # SIGKILL points of the torture test
+KILLS = int(os.environ.get("NEWSSTAND_KILLS", "24"))  # SIGKILL points of the torture test
 GROWTH = 5  # items each feed gains between two kills
 
 
@@ -84,7 +87,66 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
         time.sleep(0.02)
 
 
-# -- kill -9 at random points ---------------------------------------------------------
+# -- kill -9 at points of the run's own progress ----------------------------------------
+
+# What a round waits for before it kills the run, each observed from outside as a user
+# could: requests at the feed server, entries in the store, posts in the folder, the new
+# site tree being built. Wall time plays no part, so a slow or busy machine kills at the
+# same points as a fast one.
+KILL_POINTS = ("fetching", "stored", "posted", "building")
+
+
+def rows(db: Path, table: str = "entries") -> int:
+    """Rows of a table of the store as a reader sees them (0 before the store exists)."""
+    if not db.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    except sqlite3.Error:  # not created yet, or the writer is setting it up
+        return 0
+
+
+def posts_on_disk(folder: Path) -> int:
+    """Whole posts in the folder (not the hidden temporary files being written)."""
+    return sum(
+        1
+        for _root, _dirs, files in os.walk(folder)
+        for name in files
+        if name.endswith(".md") and not name.startswith(".")
+    )
+
+
+def fresh_tree(site: Path, since_ns: int) -> bool:
+    """The build's new tree beside the site exists and was made or changed since then (a
+    tree left by a killed build is older, until this run's build clears it)."""
+    try:
+        return (site.parent / f".{site.name}.new").stat().st_mtime_ns >= since_ns
+    except FileNotFoundError:
+        return False
+
+
+def kill_point(
+    point: str, rng: random.Random, server: FeedServer, root: Path, *, feeds: int, new: int
+) -> Callable[[], bool]:
+    """Whether the run started now has got to the ``point`` drawn for it: a number of
+    requests, entries or posts more than there are now, or a new site tree."""
+    db, posts, site = (
+        root / ".newsstand" / "newsstand.db",
+        root / "source" / "_posts",
+        root / "public",
+    )
+    if point == "fetching":
+        hits = sum(server.hits.values()) + rng.randint(1, feeds)
+        return lambda: sum(server.hits.values()) >= hits
+    if point == "stored":
+        entries = rows(db) + rng.randint(1, new)
+        return lambda: rows(db) >= entries
+    if point == "posted":
+        written = posts_on_disk(posts) + rng.randint(1, new)
+        return lambda: posts_on_disk(posts) >= written
+    since = time.time_ns()
+    return lambda: fresh_tree(site, since)
 
 
 @pytest.mark.slow
@@ -105,48 +167,45 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     db = tmp_path / ".newsstand" / "newsstand.db"
-    outcomes, seen, helpers = [], [], []
-    upper = 1.5  # seconds: the kill point is drawn up to here (about a cold run at first)
+    posts = tmp_path / "source" / "_posts"
+    rounds, helpers = [], []
     for kill in range(KILLS):
         generation["n"] = kill
+        point = KILL_POINTS[kill % len(KILL_POINTS)]
+        new = feeds * (10 if kill == 0 else GROWTH)  # at least this much is new this round
+        reached = kill_point(point, rng, server, tmp_path, feeds=feeds, new=new)
         process = newsstand(config, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        started = time.monotonic()
-        deadline = started + rng.uniform(0.3, upper)  # start-up takes the first ~0.3 s
-        while time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.005)
-        if process.poll() is not None:  # it finished first: later kill points come sooner
-            upper = max(0.4, time.monotonic() - started)
+        deadline = time.monotonic() + 120
+        while process.poll() is None and not reached():
+            assert time.monotonic() < deadline, f"round {kill}: no {point} seen (seed {seed})"
+            time.sleep(0.01)
         with contextlib.suppress(psutil.NoSuchProcess):  # its workers, to see them go too
             helpers += psutil.Process(process.pid).children(recursive=True)
         process.send_signal(signal.SIGKILL)
-        outcomes.append(process.wait(timeout=30))
-        if db.exists():
-            seen.append(
-                (
-                    count(db, "SELECT COUNT(*) FROM entries"),
-                    count(db, "SELECT COUNT(*) FROM outputs"),
-                )
-            )
+        code = process.wait(timeout=30)
+        rounds.append((point, code, rows(db), rows(db, "outputs")))
     code, _out, err = finish(newsstand(config, "--json"))
     assert code == 0, (seed, err)
     assert integrity(db) == "ok", seed
     expected = feeds * (10 + GROWTH * (KILLS - 1))
     assert count(db, "SELECT COUNT(*) FROM entries") == expected, seed
     assert count(db, "SELECT COUNT(DISTINCT uid) FROM entries") == expected
-    posts = check_posts(tmp_path / "source" / "_posts")
-    assert len(posts) == expected, seed
+    assert len(check_posts(posts)) == expected, seed
     assert count(db, "SELECT COUNT(*) FROM outputs") == expected
-    # the kills really landed mid-run: before the end, and with some stored already and
-    # some posts still unrecorded (not all of them while the interpreter started)
-    assert outcomes.count(-signal.SIGKILL) >= KILLS // 3, outcomes
-    assert any(0 < posted < stored for stored, posted in seen), seen
-    assert len(set(seen)) >= 5, seen
+    # the kills landed mid-run, at each kind of point: the run was still going (a build
+    # may end between two looks at it), with some entries stored but not all their posts
+    # on record, and with the store in a different state after every kill
+    killed = [point for point, code, *_ in rounds if code == -signal.SIGKILL]
+    assert set(killed) == set(KILL_POINTS), rounds
+    assert len(killed) >= KILLS - KILLS // len(KILL_POINTS), rounds
+    assert any(0 < posted < stored for *_, stored, posted in rounds), rounds
+    assert len({(stored, posted) for *_, stored, posted in rounds}) >= KILLS // 2, rounds
     # no worker or fork server of a killed run lives on (is_running() tells a reused pid)
     _, alive = psutil.wait_procs(helpers, timeout=10)
     assert not alive, [(p.pid, p.cmdline()[-1][:60]) for p in alive]
     print(
-        f"{KILLS} SIGKILL points (seed {seed}): {outcomes.count(0)} runs had finished;"
-        f" (entries, posts on record) after each kill: {seen}"
+        f"{KILLS} SIGKILL points (seed {seed}): (point, exit, entries, posts on record)"
+        f" after each: {rounds}"
     )
 
 
@@ -156,24 +215,28 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_a_signal_stops_the_run_cleanly(server: FeedServer, tmp_path: Path, signum: int) -> None:
-    config = site_with(server, tmp_path, feeds=12)
+    # each fast feed fills a store batch of its own, so the test sees it stored
+    per_feed, posts = FLUSH_ENTRIES, tmp_path / "source" / "_posts"
+    config = site_with(server, tmp_path, feeds=12, count=per_feed, output__site={"enabled": False})
     slow_route(server, "/f11", 20)
     process = newsstand(config)
-    wait_for(lambda: server.hits["/f11"] >= 1, "the slow feed to be asked for")
-    time.sleep(0.5)  # the other feeds are in by now
+    db = tmp_path / ".newsstand" / "newsstand.db"
+    wait_for(
+        lambda: rows(db) == 11 * per_feed and server.hits["/f11"] >= 1,
+        "the fast feeds stored while the slow one is asked for",
+        timeout=120,
+    )
     process.send_signal(signum)
-    code, _out, err = finish(process, timeout=15)  # not waiting for the slow feed
+    code, _out, err = finish(process, timeout=60)  # not waiting for the slow feed
     assert code == 128 + signum, err
     assert f"stopped by {signal.Signals(signum).name}" in err and "run again" in err
-    db = tmp_path / ".newsstand" / "newsstand.db"
     assert integrity(db) == "ok"
-    stored = count(db, "SELECT COUNT(*) FROM entries")
-    assert stored == 110  # the eleven fast feeds were stored before stopping
-    check_posts(tmp_path / "source" / "_posts")
+    assert count(db, "SELECT COUNT(*) FROM entries") == 11 * per_feed
+    check_posts(posts)  # whole posts only: the one being written was finished
     server.routes["/f11"] = Resource(rss(items(11, 10)))
-    code, _out, err = finish(newsstand(config))
+    code, _out, err = finish(newsstand(config), timeout=120)
     assert code == 0, err
-    assert len(check_posts(tmp_path / "source" / "_posts")) == 120
+    assert len(check_posts(posts)) == 11 * per_feed + 10
 
 
 # -- two runs at once -------------------------------------------------------------------
@@ -184,12 +247,21 @@ def test_a_second_run_while_one_runs_exits_with_a_clear_message(
     server: FeedServer, tmp_path: Path
 ) -> None:
     config = site_with(server, tmp_path, feeds=3)
-    slow_route(server, "/f2", 3)
+    second_done = threading.Event()
+
+    def held(h: BaseHTTPRequestHandler) -> Resource:  # the first run waits for the second
+        second_done.wait(timeout=120)
+        return Resource(rss(items(2, 3)))
+
+    server.routes["/f2"] = held
     first = newsstand(config)
-    wait_for(lambda: server.hits["/f2"] >= 1, "the first run to be fetching")
-    code, _out, err = finish(newsstand(config))
+    wait_for(lambda: server.hits["/f2"] >= 1, "the first run to be fetching", timeout=120)
+    try:
+        code, _out, err = finish(newsstand(config), timeout=120)
+    finally:
+        second_done.set()
     assert code == 1 and "another newsstand process is using" in err and "wait" in err
-    code, _out, err = finish(first)
+    code, _out, err = finish(first, timeout=120)
     assert code == 0, err
     assert len(check_posts(tmp_path / "source" / "_posts")) == 23
 

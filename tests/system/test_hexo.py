@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support import articles
 from support.acceptance import publish_acceptance
+from support.articles import publish_article
 from support.cli import cli
 from support.hexo_site import build_hexo_site
 
@@ -60,15 +62,10 @@ def test_hexo_builds_the_demo(hexo, tmp_path: Path) -> None:
 
 
 def test_local_dates_for_hexo_sites_with_a_timezone(
-    hexo, shared, server, make_config, tmp_path: Path
+    hexo, server, make_config, tmp_path: Path
 ) -> None:
-    post = publish_acceptance(
-        shared,
-        server,
-        make_config,
-        clean=True,
-        date_format="local",
-        site={"timezone": "Asia/Shanghai"},
+    post = publish_article(
+        server, make_config, date_format="local", site={"timezone": "Asia/Shanghai"}
     )
     assert "\ndate: '2021-04-01 08:12:07'\n" in post.read_text("utf-8")
     build = build_hexo_site(
@@ -79,7 +76,7 @@ def test_local_dates_for_hexo_sites_with_a_timezone(
     ).check()
     (article,) = [
         p
-        for p in build.pages_containing(TEXT)
+        for p in build.pages_containing(articles.TEXT)
         if "categories" not in p.parts and p.parent != build.public
     ]
     assert "2021-04-01T00:12:07.000Z" in article.read_text("utf-8")

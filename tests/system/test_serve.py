@@ -58,3 +58,65 @@ def test_serve_previews_and_rebuilds(server, make_config) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def _at_a_terminal() -> None:
+    """In the child: SIGINT as a terminal leaves it, even where this test run is a
+    background job (whose children start with SIGINT ignored, which Python keeps)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _serve(config_path, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsstand", "serve", "-c", str(config_path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_at_a_terminal,
+    )
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_stops_serve_cleanly(server, make_config, signum: str) -> None:
+    """Stopping is how a preview ends: exit 0 and one line, not `error: interrupted`."""
+    import signal
+    import urllib.request
+
+    url = serve_feed(server, "/feed", [dated_item(1, datetime(2024, 1, 1, tzinfo=UTC))])
+    config = make_config([{"url": url, "category": "c", "source": "s"}])
+    pipeline.run(config)
+    process = _serve(config.path, "--port", "0", "--json")
+    try:
+        base = json.loads(process.stdout.readline())["url"]  # it is serving
+        assert "Item 1" in urllib.request.urlopen(base).read().decode()
+        process.send_signal(getattr(signal, signum))
+        _out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, err
+    assert err.strip().splitlines()[-1] == f"stopped serving {base}"
+    assert "error" not in err and "Traceback" not in err
+
+
+def test_a_busy_port_suggests_port_0(server, make_config) -> None:
+    import socket
+
+    url = serve_feed(server, "/feed", [dated_item(1, datetime(2024, 1, 1, tzinfo=UTC))])
+    config = make_config([{"url": url, "category": "c", "source": "s"}])
+    with socket.socket() as taken:  # another program listens on the port asked for
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _serve(config.path, "--port", str(port))
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    (line,) = err.strip().splitlines()  # at once: nothing is built for a port it cannot use
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}: Address already in use")
+    assert line.endswith("give another --port, or --port 0 for any free one")

@@ -33,7 +33,9 @@ SYSTEMD_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C", **_UNDER_TEST}
 def _site(server: FeedServer, tmp_path: Path) -> Path:
     server.routes["/news"] = Resource(rss([{"title": "定时任务 news", "guid": "1"}]))
     return write_config(
-        tmp_path / "my news 100%", [{"url": server.url("/news"), "category": "c", "source": "s"}]
+        tmp_path / "my news 100%",
+        [{"url": server.url("/news"), "category": "c", "source": "s"}],
+        fetch={"retries": 0},
     )
 
 
@@ -70,6 +72,17 @@ def test_cron_line_runs_the_job_silently_and_speaks_up_when_it_fails(
         )
     assert busy.returncode == 0  # the job's output is what cron mails
     assert "another newsstand process is using" in busy.stdout, busy
+
+    server.routes["/news"] = Resource(b"RSSHub is down", "text/plain", status=503)
+    dead = subprocess.run(  # every feed it fetched failed: cron mails what the run said
+        ["/bin/sh", "-c", job], cwd="/", env=CRON_ENV, capture_output=True, text=True, timeout=120
+    )
+    assert "error: every feed fetched failed (1 of 1)" in dead.stdout, dead
+    assert "HTTP 503" in dead.stdout
+    resting = subprocess.run(  # the feed rests now: the next ticks fetch nothing, no mail
+        ["/bin/sh", "-c", job], cwd="/", env=CRON_ENV, capture_output=True, text=True, timeout=120
+    )
+    assert resting.stdout == "" and resting.stderr == "", resting
 
 
 def _exec_start(unit: str) -> list[str]:

@@ -14,15 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.acceptance import PLACE, publish_acceptance
+from support.articles import LINK, PLACE, TEXT, publish_article
 
 CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")  # as conftest.py
-TITLE = "先进制造业"
+TITLE = "集装箱吞吐量"  # words of the article's title and text, searched for
 
 
 @pytest.fixture
-def preview(shared, server, make_config) -> Iterator[str]:
-    post = publish_acceptance(shared, server, make_config, clean=True)
+def preview(server, make_config) -> Iterator[str]:
+    post = publish_article(server, make_config)
     config_path = post.parents[5] / "newsstand.toml"
     process = subprocess.Popen(
         [
@@ -90,20 +90,16 @@ def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Pa
             page.goto(preview)
             page.screenshot(path=shots / "1-home.png")
 
-            # 金融 › 新浪财经 › 新浪财经－国內 › the article
+            # 新闻 › 示例日报 › 要闻 › the article
             page.locator("nav.nav").get_by_role("link", name=PLACE["category"]).click()
             page.locator("ul.children").get_by_role("link", name=PLACE["source"]).click()
             page.locator("ul.children").get_by_role("link", name=PLACE["channel"]).click()
             page.screenshot(path=shots / "2-channel.png")
             page.locator(".card h2 a").first.click()
             page.wait_for_selector("article.entry")
-            assert TITLE in page.locator("article.entry").inner_text()
+            assert TEXT in page.locator("article.entry").inner_text()
             assert page.locator(".crumbs").inner_text().split(" › ") == list(PLACE.values())
-            assert (
-                page.get_by_role("link", name="阅读原文")
-                .get_attribute("href")
-                .startswith("https://finance.sina.com.cn/")
-            )
+            assert page.get_by_role("link", name="阅读原文").get_attribute("href") == LINK
             article_url = page.url
             page.screenshot(path=shots / "3-article.png", full_page=True)
 
@@ -113,6 +109,10 @@ def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Pa
             result = page.locator("#search-results .result a").first
             result.wait_for(timeout=15000)
             assert TITLE in page.locator("#search-results").inner_text()
+            # each result says where and when it is from
+            where = " › ".join(list(PLACE.values())[1:])
+            meta = page.locator("#search-results .result .meta").first.inner_text()
+            assert meta == f"{where} · 2021-04-01 00:12", meta
             page.screenshot(path=shots / "4-search.png", full_page=True)
             result.click()
             page.wait_for_selector("article.entry")
@@ -133,6 +133,16 @@ def test_category_path_search_and_dark_mode(chromium, preview: str, tmp_path: Pa
             system_dark = browser.new_page(color_scheme="dark")
             system_dark.goto(preview)
             assert system_dark.evaluate("getComputedStyle(document.body).backgroundColor") == dark
+
+            # a short page: the footer sits at the bottom of the window, not mid-screen
+            page.goto(preview + "search/")
+            box = page.locator("footer.foot").bounding_box()
+            assert box is not None and abs(box["y"] + box["height"] - 900) <= 1, box
+            # the icon a browser asks for, and the manifest a phone reads
+            icon = page.request.get(preview + "favicon.ico")
+            assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
+            manifest = page.request.get(preview + "manifest.webmanifest").json()
+            assert manifest["start_url"] == "/" and manifest["icons"]
         finally:
             browser.close()
     assert not errors, errors  # no CSP violation, no script error

@@ -4,11 +4,14 @@ to the next through the data branch."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -40,7 +43,16 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+# what the tests' workflows install: this venv's newsstand is an editable install, which
+# `init --github-actions` refuses to guess a spec for (see the test of it below)
+INSTALL = (
+    "newsstand @ git+https://github.com/you/newsstand@0123456789abcdef0123456789abcdef01234567"
+)
+
+
 def init_workflow(folder: Path, *args: str) -> Path:
+    if "--install" not in args:
+        args = (*args, "--install", INSTALL)
     done = cli("init", "--github-actions", *args, cwd=folder)
     assert done.returncode == 0, done.stderr
     return folder / ".github" / "workflows" / "newsstand.yml"
@@ -60,7 +72,7 @@ def test_the_workflow_passes_actionlint(tmp_path: Path) -> None:
     job = yaml.safe_load(custom.read_text("utf-8"))["jobs"]["update"]
     assert job["env"]["NEWSSTAND_INSTALL"] == "newsstand @ git+https://x/y.git"
     again = subprocess.run(
-        [sys.executable, "-m", "newsstand.cli", "init", "--github-actions"],
+        [sys.executable, "-m", "newsstand.cli", "init", "--github-actions", "--install", INSTALL],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -76,7 +88,7 @@ def test_the_workflow_keeps_what_it_must(tmp_path: Path) -> None:
     assert flow["permissions"] == {"contents": "write"}
     assert flow["concurrency"]["cancel-in-progress"] is False
     job = flow["jobs"]["update"]
-    assert job["env"]["NEWSSTAND_INSTALL"] == f"newsstand=={__version__}"
+    assert job["env"]["NEWSSTAND_INSTALL"] == INSTALL
     steps = job["steps"]
     uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
     assert uses == ["actions/checkout", "actions/setup-python"]
@@ -152,40 +164,36 @@ def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, 
     return outcomes
 
 
-@pytest.mark.slow
-def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
+def user_repository(tmp_path: Path, feed_url: str) -> tuple[Path, dict, dict[str, str]]:
+    """The user's repository (bare, with main holding the config and the workflow), the
+    workflow, and the job's environment for ``run_workflow``."""
     user = tmp_path / "user.git"  # the user's repository: main, and then gh-pages and data
     git("init", "--bare", "--quiet", "-b", "main", str(user))
+    start = tmp_path / "start"
+    feeds, sections = feed_setup(feed_url)
+    write_config(start, feeds, **sections)
+    git("init", "--quiet", "-b", "main", str(start))
+    workflow_path = init_workflow(start)
+    git("add", "-A", cwd=start)
+    git("-c", "user.name=me", "-c", "user.email=me@x", "commit", "--quiet", "-m", "news", cwd=start)
+    git("push", "--quiet", str(user), "main", cwd=start)
+    workflow = yaml.safe_load(workflow_path.read_text("utf-8"))
+    env = _env(**workflow["jobs"]["update"]["env"])
+    env.update(
+        DEPLOY_REPO=str(user),
+        GITHUB_TOKEN="dummy-secret-for-the-job",
+        NEWSSTAND_INSTALL=f"newsstand=={__version__}",  # already installed here
+        PIP_NO_INDEX="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    return user, workflow, env
+
+
+@pytest.mark.slow
+def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
     with FeedServer() as server:
         server.routes["/feed"] = Resource(rss([story(1)]))
-        start = tmp_path / "start"
-        feeds, sections = feed_setup(server.url("/feed"))
-        write_config(start, feeds, **sections)
-        git("init", "--quiet", "-b", "main", str(start))
-        workflow_path = init_workflow(start)
-        git("add", "-A", cwd=start)
-        git(
-            "-c",
-            "user.name=me",
-            "-c",
-            "user.email=me@x",
-            "commit",
-            "--quiet",
-            "-m",
-            "news",
-            cwd=start,
-        )
-        git("push", "--quiet", str(user), "main", cwd=start)
-        workflow = yaml.safe_load(workflow_path.read_text("utf-8"))
-
-        env = _env(**workflow["jobs"]["update"]["env"])
-        env.update(
-            DEPLOY_REPO=str(user),
-            GITHUB_TOKEN="dummy-secret-for-the-job",
-            NEWSSTAND_INSTALL=f"newsstand=={__version__}",  # already installed here
-            PIP_NO_INDEX="1",
-            PIP_DISABLE_PIP_VERSION_CHECK="1",
-        )
+        user, workflow, env = user_repository(tmp_path, server.url("/feed"))
         said = []
         for run in (1, 2):
             if run == 2:  # the feed drops its old item and has a new one
@@ -223,6 +231,39 @@ def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
     assert titles == ["Workflow story 1", "Workflow story 2"]
 
 
+@pytest.mark.slow
+def test_a_run_where_every_feed_failed_fails_the_job_and_keeps_the_store(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        server.routes["/feed"] = Resource(b"RSSHub is down", "text/plain", status=503)
+        user, workflow, env = user_repository(tmp_path, server.url("/feed"))
+        clone = tmp_path / "run"
+        git("clone", "--quiet", "-b", "main", str(user), str(clone))
+        outcomes = run_workflow(workflow, clone, env)
+    steps = {k: v for k, v in outcomes.items() if not k.endswith(":output")}
+    run = next(name for name in steps if "Fetch the feeds" in name)
+    deploy = next(name for name in steps if "Deploy" in name)
+    assert steps[run] == "failure", outcomes  # the job fails: GitHub shows it red
+    assert "error: every feed fetched failed (1 of 1)" in outcomes[run + ":output"]
+    assert steps[deploy] == "skipped"
+    assert steps["Save the store"] == "success", outcomes  # what the run learnt is kept
+    check = tmp_path / "check"
+    git("clone", "--quiet", "-b", "main", str(user), str(check))
+    done = subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", "store", "restore", "--repo", str(user)],
+        cwd=check,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(check / ".newsstand" / "newsstand.db") as conn:
+        failures, status = conn.execute(
+            "SELECT consecutive_failures, last_status FROM feeds"
+        ).fetchone()
+    assert (failures, status) == (1, 503)  # so the next run lets the feed rest
+
+
 @pytest.mark.parametrize("failing", ["restore", "run"])
 def test_save_runs_only_after_a_good_restore(tmp_path: Path, failing: str) -> None:
     workflow = yaml.safe_load(init_workflow(tmp_path).read_text("utf-8"))
@@ -234,3 +275,87 @@ def test_save_runs_only_after_a_good_restore(tmp_path: Path, failing: str) -> No
             step["run"] = "exit 1" if hit else f"echo {step.get('id') or 'ok'}"
     outcomes = run_workflow(workflow, tmp_path, _env())
     assert outcomes[save] == ("skipped" if failing == "restore" else "success")
+
+
+# --------------------------------------------------------------------------- what it installs
+
+
+def test_an_install_from_a_local_folder_is_refused(tmp_path: Path) -> None:
+    """This venv's newsstand came from `pip install -e .` (the README's, and CI's, way):
+    a runner cannot install that, so init asks for --install and writes nothing."""
+    done = subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", "init", "--github-actions"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: this newsstand was installed from a local folder, file://")
+    assert "pass --install SPEC" in line
+    assert list(tmp_path.iterdir()) == []  # not even the starter config
+
+
+def _digest(text: str) -> str:
+    """A file's hash as a wheel's RECORD writes it."""
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+
+
+def _wheel(folder: Path) -> Path:
+    """A wheel named newsstand holding only its metadata: what pip records of an install
+    is the point here, the code is this venv's."""
+    info = f"newsstand-{__version__}.dist-info"
+    files = {
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: newsstand\nVersion: {__version__}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = [f"{name},sha256={_digest(text)},{len(text.encode())}" for name, text in files.items()]
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    wheel = folder / f"newsstand-{__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return wheel
+
+
+def test_an_install_from_an_archive_url_is_written_with_its_hash(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
+    with FeedServer() as server:
+        url = server.url(f"/dist/{wheel.name}")
+        server.routes[f"/dist/{wheel.name}"] = Resource(wheel.read_bytes(), "application/zip")
+        site = tmp_path / "site"  # as `pip install URL` leaves it, direct_url.json and all
+        subprocess.run([*pip, "--target", str(site), url], check=True, env=_env())
+        paths = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+        folder = tmp_path / "repo"
+        folder.mkdir()
+        done = subprocess.run(
+            [sys.executable, "-m", "newsstand.cli", "init", "--github-actions"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env=_env(PYTHONPATH=paths),
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        workflow = yaml.safe_load((folder / ".github/workflows/newsstand.yml").read_text())
+        spec = workflow["jobs"]["update"]["env"]["NEWSSTAND_INSTALL"]
+        assert spec == f"newsstand @ {url}#sha256={digest}"
+        # the workflow's install step, given that spec, installs it (and checks the hash)
+        again = subprocess.run(
+            [*pip, "--target", str(tmp_path / "runner"), spec], env=_env(), check=False
+        )
+        assert again.returncode == 0
+        server.routes[f"/dist/{wheel.name}"] = Resource(b"another file", "application/zip")
+        tampered = subprocess.run(
+            [*pip, "--target", str(tmp_path / "runner2"), spec],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert tampered.returncode != 0 and "hash" in tampered.stderr.lower()

@@ -11,6 +11,7 @@ import pytest
 from newsstand import __version__
 from newsstand.config import (
     CONFIG_NAME,
+    SCHEMA,
     Config,
     ConfigError,
     FetchConfig,
@@ -67,7 +68,7 @@ def test_an_empty_file_gives_every_default(here: Path) -> None:
     assert config.store == StoreConfig(url=f"sqlite:///{here}/.newsstand/newsstand.db")
     assert config.state.db == here / ".newsstand" / "newsstand.db"
     assert config.fetch == FetchConfig()
-    assert config.fetch.user_agent == f"newsstand/{__version__} (+https://github.com/newsstand)"
+    assert config.fetch.user_agent == f"newsstand/{__version__}"
     assert config.fetch.max_bytes == 10 * 1024 * 1024
     assert config.hexo == HexoConfig(True, here / "source" / "_posts", "iso")
     assert config.feeds == ()
@@ -301,22 +302,38 @@ def test_the_starter_config_shows_every_key_and_section() -> None:
     assert re.search(r'^# url = "https://', text, re.M)  # the commented-out url feed
 
 
-def test_uncommented_starter_settings_are_the_defaults(here: Path) -> None:
-    """Removing the "# " from a setting in the starter file changes nothing."""
-    text = starter_config()
-    settings, feeds = text.split("\n[[feeds]]\n", 1)
-    optional = (
-        "access_key",
-        "keep_days",
-        "keep_per_feed",
-        "user_agent",
-        "theme_dir",
-        "repo",
-        "cname",
-    )
-    uncommented = re.sub(rf"^# (?!{'|'.join(optional)})(\w+ = )", r"\1", settings, flags=re.M)
-    assert uncommented != settings
-    assert parse(uncommented + "\n[[feeds]]\n" + feeds, here) == parse(text, here)
+def starter_settings() -> list[tuple[tuple[str, ...], str, bool, int | None]]:
+    """(table, key, an example?, line index) of each ``# key = value`` line of the starter
+    config, up to the commented-out second feed; an example's note begins "e.g.". The
+    index is None in a table that is commented out itself ([deploy.hexo])."""
+    found, table, live = [], ("",), True
+    for number, line in enumerate(starter_config().splitlines()):
+        if line == "# [[feeds]]":
+            break
+        heading = re.fullmatch(r"(#? ?)\[{1,2}([a-z.]+)\]{1,2}", line)
+        if heading:
+            table, live = tuple(heading.group(2).split(".")), not heading.group(1)
+            continue
+        setting = re.match(r"#\s+(\w+) = (.*)", line)
+        if setting:
+            note = re.search(r"\s#\s+(.*)$", setting.group(2))
+            example = bool(note and note.group(1).startswith("e.g."))
+            found.append((table, setting.group(1), example, number if live else None))
+    return found
+
+
+def test_the_starter_says_which_lines_are_defaults_and_which_examples(here: Path) -> None:
+    """Uncommenting a default line changes nothing; an example is marked "e.g." and is a
+    setting that is unset by default (or, for the user agent, computed)."""
+    lines = starter_config().splitlines()
+    settings = starter_settings()
+    assert len(settings) > 40
+    defaults = [n for *_, example, n in settings if not example]
+    uncommented = [re.sub(r"^#\s+", "", x) if n in defaults else x for n, x in enumerate(lines)]
+    assert parse("\n".join(uncommented), here) == parse(starter_config(), here)
+    for table, key, example, _ in settings:
+        unset = SCHEMA[table][key].default is None
+        assert example == (unset or key == "user_agent"), (table, key)
 
 
 def test_every_commented_starter_setting_is_valid(here: Path) -> None:

@@ -12,21 +12,29 @@ not complete; 2 usage or configuration error; 128 + signal when stopped by one.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .. import __version__
 from . import deploy, init, jobs, routes, scale, sources, status, stories
+from .common import Given, common_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsstand")
-def main() -> None:
+@common_options
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, verbose: bool, as_json: bool) -> None:
     """newsstand: RSSHub routes and feeds in, a news portal out.
 
     Fetches every feed in newsstand.toml politely and concurrently, keeps their history
     in a store, sanitises their HTML, and publishes Hexo posts and a static news site.
-    Start with `newsstand demo` (offline) or `newsstand init`.
+    Start with `newsstand demo` (offline) or `newsstand init`. The options --config,
+    --verbose and --json go before the command or after it: `newsstand -c site.toml run`
+    is `newsstand run -c site.toml`.
     """
+    ctx.obj = Given(config_path, verbose, as_json)
 
 
 for command in (

@@ -7,6 +7,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -30,27 +31,52 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def common(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--config, --verbose and --json, accepted after the command name."""
+@dataclass(frozen=True)
+class Given:
+    """The common options as given before the command name (``newsstand -c FILE run``)."""
 
-    @click.option(
-        "-c",
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        help=f"Config file (default: ./{CONFIG_NAME}).",
-    )
-    @click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
-    @click.option(
-        "--json",
-        "as_json",
-        is_flag=True,
-        help="Print a machine-readable summary on stdout instead of tables.",
-    )
+    config_path: Path | None = None
+    verbose: bool = False
+    as_json: bool = False
+
+
+def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--config, --verbose and --json: for every command, and for the group before it."""
+    for option in reversed(
+        (
+            click.option(
+                "-c",
+                "--config",
+                "config_path",
+                type=click.Path(path_type=Path),
+                help=f"Config file (default: ./{CONFIG_NAME}).",
+            ),
+            click.option("-v", "--verbose", is_flag=True, help="Log details to stderr."),
+            click.option(
+                "--json",
+                "as_json",
+                is_flag=True,
+                help="Print a machine-readable summary on stdout instead of tables.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def common(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--config, --verbose and --json, accepted after the command name, or before it
+    (given after it, they win)."""
+
+    @common_options
     @functools.wraps(command)
     def wrapper(
         *args: Any, config_path: Path | None, verbose: bool, as_json: bool, **kwargs: Any
     ) -> Any:
+        before = click.get_current_context().find_root().obj
+        if isinstance(before, Given):
+            config_path = config_path or before.config_path
+            verbose, as_json = verbose or before.verbose, as_json or before.as_json
         # stderr gets log records only with --verbose (the CLI prints what a user needs);
         # the run log beside the store gets them always (see output.run_log).
         stderr = logging.StreamHandler(sys.stderr)

@@ -26,7 +26,8 @@ from .common import Exit, common, fail
     "--install",
     "install_spec",
     metavar="SPEC",
-    help="What that workflow pip-installs (default: this newsstand version).",
+    help="What that workflow pip-installs (default: where this newsstand was installed"
+    " from, a git URL at its commit or an archive URL; refused for a local folder).",
 )
 @click.option(
     "--systemd",
@@ -149,8 +150,13 @@ def _init_service(
 
 
 def _init_github_actions(path: Path, as_json: bool, force: bool, install: str | None) -> None:
-    from ..scaffold import ScaffoldExists, write_github_actions
+    from ..scaffold import NoInstallSpec, ScaffoldExists, install_spec, write_github_actions
 
+    if not install:
+        try:
+            install = install_spec()
+        except NoInstallSpec as exc:
+            fail(str(exc), Exit.USAGE)
     path, wrote_config = _starter_if_missing(path)
     try:
         workflow = write_github_actions(path.parent, install, force=force)

@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -165,7 +165,14 @@ def build(config_path: Path | None, as_json: bool, force: bool) -> None:
 @click.option("--no-rebuild", is_flag=True, help="Serve as is; do not rebuild on changes.")
 @common
 def serve(config_path: Path | None, as_json: bool, port: int, no_rebuild: bool) -> None:
-    """Preview the site on 127.0.0.1, rebuilding it when the store or templates change."""
+    """Preview the site on 127.0.0.1, rebuilding it when the store or templates change.
+
+    Ctrl+C (or SIGTERM) stops it, with exit code 0.
+    """
+    import errno
+    import signal
+    import threading
+
     from .. import pipeline
     from ..preview import Preview
 
@@ -175,17 +182,33 @@ def serve(config_path: Path | None, as_json: bool, port: int, no_rebuild: bool) 
         result, error = pipeline.build(config)
         click.echo(output.site_line(result) if result else error, err=True)
 
-    rebuild()
     try:
         preview = Preview(config, port, None if no_rebuild else rebuild)
     except OSError as exc:
-        fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}", Exit.FAILED)
-    if as_json:
-        click.echo(json.dumps({"url": preview.url}))
-    else:
-        click.echo(f"Serving {config.site_output.dir} at {preview.url} (Ctrl+C to stop)")
-    sys.stdout.flush()
-    preview.serve_forever()
+        hint = (
+            ": another program is listening there; give another --port, or --port 0 for"
+            " any free one"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}{hint}", Exit.FAILED)
+    # stopping is the normal end of a preview: SIGTERM as Ctrl+C, and neither an error
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
+    try:
+        rebuild()
+        if as_json:
+            click.echo(json.dumps({"url": preview.url}))
+        else:
+            click.echo(f"Serving {config.site_output.dir} at {preview.url} (Ctrl+C to stop)")
+        sys.stdout.flush()
+        preview.serve_forever()
+    except KeyboardInterrupt:
+        preview.close()
+        click.echo(f"stopped serving {preview.url}", err=True)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @click.command()
@@ -208,19 +231,25 @@ def demo(config_path: Path | None, as_json: bool, directory: Path) -> None:
         if not as_json:
             click.echo(f"Serving sample feeds at {server.base}; config: {path}", err=True)
         config = load_config(path)
-        summary = _execute(config, as_json, do_fetch=True, do_publish=True, exit_after=False)
-    if not as_json:
-        posts = config.hexo.dir
-        count = sum(1 for _ in posts.rglob("*.md")) if posts.exists() else 0
+        # every feed, due or not: the sample server is up only now, so a rerun refetches
+        summary = _execute(
+            config, as_json, do_fetch=True, do_publish=True, exit_after=False, everything=True
+        )
+    posts = config.hexo.dir
+    count = sum(1 for _ in posts.rglob("*.md")) if posts.exists() else 0
+    if count and summary.complete and not as_json:
         click.echo(f"\nDone. {count} Hexo posts are in {posts}")
         click.echo(
             f"The site is in {config.site_output.dir}; preview it with `newsstand serve -c {path}`"
         )
         click.echo(
-            f"Config and store: {path.parent}. Run `newsstand demo {directory}` again to"
-            " refetch (nothing changes), or `newsstand init` to start your own."
+            f"Config and store: {path.parent}. `newsstand demo {directory}` again fetches the"
+            " sample feeds again (they are fixed: no post or page changes);"
+            " `newsstand init` starts a config of your own."
         )
-    sys.exit(Exit.OK if summary.complete else Exit.FAILED)
+    if not count and summary.complete and not summary.feeds_alarm():
+        fail(f"the demo published no posts in {posts}; see {config.state.log}", Exit.FAILED)
+    _exit(config, summary)
 
 
 def _execute(
@@ -257,13 +286,28 @@ def _execute(
                 f"stopped by {name}: the writes in progress were finished; run again to go on",
                 128 + stop.signum,
             )
+        alarm = summary.feeds_alarm(config.health.run_alert_share)
+        if alarm:  # the run log says it too, for runs nobody watches
+            log.warning("%s", alarm)
     if as_json:
         output.echo_json(summary.to_json())
     else:
         output.print_summary(summary)
     if exit_after:
-        sys.exit(Exit.OK if summary.complete else Exit.FAILED)
+        _exit(config, summary)
     return summary
+
+
+def _exit(config: Config, summary: RunSummary) -> NoReturn:
+    """The run's exit: 1 when it could not complete (its errors are printed already), or
+    when every feed it fetched failed ([health] run_alert_share of them), so that cron
+    mails and a CI job turns red; 0 otherwise, a partial failure included."""
+    if not summary.complete:
+        sys.exit(Exit.FAILED)
+    alarm = summary.feeds_alarm(config.health.run_alert_share)
+    if alarm:
+        fail(f"{alarm}; their errors are in the summary and in {config.state.log}", Exit.FAILED)
+    sys.exit(Exit.OK)
 
 
 def _deploy_after_run(config: Config, summary: RunSummary, as_json: bool) -> None:
@@ -276,7 +320,7 @@ def _deploy_after_run(config: Config, summary: RunSummary, as_json: bool) -> Non
     for target in deploy_call(config, lambda: deploy(config)):
         log.info("deploy: %s", target.line())
         click.echo(target.line(), err=as_json)  # --json: stdout holds the run's summary
-    sys.exit(Exit.OK)
+    _exit(config, summary)  # the site is pushed even when the feeds failed: it is whole
 
 
 def _deploy_after_cycle(config: Config, summary: RunSummary) -> None:

@@ -236,7 +236,7 @@ def print_cycle(cycle: Cycle, *, as_json: bool) -> None:
         feeds, entries = data["feeds"], data["entries"]
         skipped = len(feeds["skipped"])
         parts.append(
-            f"{feeds['total'] - skipped} fetched ({feeds['failed']} failed),"
+            f"{feeds['fetched']} fetched ({feeds['failed']} failed),"
             f" {feeds['not_due']} not due"
             + (f", {skipped} skipped (resting or gone)" if skipped else "")
             + f"; {entries['new']} new, {entries['updated']} updated"

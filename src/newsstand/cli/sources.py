@@ -42,6 +42,12 @@ def feeds() -> None:
     multiple=True,
     help="An RSSHub common parameter, NAME=VALUE (limit=20, mode=fulltext; repeatable).",
 )
+@click.option(
+    "--no-check",
+    "no_check",
+    is_flag=True,
+    help="Add a URL as given, without fetching it first (give --category and --source).",
+)
 @common
 def feeds_add(
     config_path: Path | None,
@@ -52,8 +58,13 @@ def feeds_add(
     source: str | None,
     channel: str | None,
     params: tuple[str, ...],
+    no_check: bool,
 ) -> None:
     """Add a feed: an RSSHub path (filed from the catalog) or a web page / feed URL.
+
+    A URL is fetched first to find its feed; with --category and --source given, one
+    that cannot be fetched now is added as given, with a warning (--no-check: not
+    fetched at all).
 
     \b
     newsstand feeds add /sina/finance/china
@@ -77,9 +88,12 @@ def feeds_add(
             channel=channel,
             params=pairs(params, "--param"),
             ask=ask if sys.stdin.isatty() else None,
+            check=not no_check,
         )
     except AddError as exc:
         fail(str(exc), Exit.USAGE)
+    for warning in added.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for note in added.notes:
         if as_json and note.startswith("found"):
             continue

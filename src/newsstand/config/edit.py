@@ -50,7 +50,13 @@ def _read(path: Path) -> tomlkit.TOMLDocument:
 
 def _write(path: Path, doc: tomlkit.TOMLDocument) -> Config:
     text = tomlkit.dumps(doc)
-    config = parse_config(text, path)  # refuses (raises) before anything is written
+    text += "" if text.endswith("\n") else "\n"  # an appended table ends without one
+    try:
+        config = parse_config(text, path)  # refuses before anything is written
+    except ConfigError as exc:  # its line is one of the edited text, never written:
+        raise ConfigError(  # say what was refused, not where
+            f"not changed: the edit would be refused: {exc.message}", path=path, key=exc.key
+        ) from None
     write_atomic(path, text.encode("utf-8"))
     return config
 

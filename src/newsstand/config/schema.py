@@ -15,7 +15,8 @@ from .. import __version__, rsshub
 from . import checks as c
 from .checks import SQLITE_PREFIX, Check, Context, is_int
 
-DEFAULT_USER_AGENT = f"newsstand/{__version__} (+https://github.com/newsstand)"
+DEFAULT_USER_AGENT = f"newsstand/{__version__}"  # no project page to point at: say who asks
+# in [fetch] user_agent (the starter shows how)
 DEFAULT_DB = ".newsstand/newsstand.db"
 DEFAULT_POSTS = "source/_posts"
 DEFAULT_SITE = "public"
@@ -149,6 +150,7 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "backoff": Key(NUMBER, 15.0, c.positive),
         "max_backoff": Key(NUMBER, 1440.0, c.positive),
         "alert_share": Key(NUMBER, 0.5, c.share),
+        "run_alert_share": Key(NUMBER, 1.0, c.share),
     },
     ("deploy",): {  # its sub-table [deploy.hexo] is optional: see Reader.deploy
         "repo": Key(STRING, None, c.git_repo),

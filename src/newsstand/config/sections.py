@@ -105,6 +105,7 @@ class HealthConfig:
     backoff: float = _health("backoff")  # minutes a feed rests after its first failure
     max_backoff: float = _health("max_backoff")  # minutes: the longest rest
     alert_share: float = _health("alert_share")  # `status` exits 1 at this share failing
+    run_alert_share: float = _health("run_alert_share")  # a run exits 1 at this share failed
 
 
 # -- [deploy]: where `newsstand deploy` and `newsstand store save/restore` push

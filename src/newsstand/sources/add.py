@@ -1,7 +1,9 @@
 """``feeds add``: a path or URL the user typed, made a ``[[feeds]]`` table and appended to
-the config. A URL is fetched to find its feed (``discover``); a route is filed from the
-route catalog (``routes``). Where to file a URL's feed is asked through ``ask`` when the
-user did not say."""
+the config. A URL is fetched to find its feed (``discover``), unless ``check`` is off; one
+that cannot be fetched now is added as given when the user said where to file it (with a
+warning), as ``feeds import-opml`` adds URLs. A route is filed from the route catalog
+(``routes``). Where to file a URL's feed is asked through ``ask`` when the user did not
+say."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 from ..config import Config
 from ..config.edit import add_feeds, feed_index
 from ..store import open_store
-from .discover import DiscoveryError, discover
+from .discover import DiscoveryError, Unreachable, discover
 from .opml import route_of
 from .routes import RouteError, route_feed
 
@@ -27,6 +29,7 @@ class AddError(ValueError):
 class Added:
     feed: dict[str, Any]  # the [[feeds]] table written
     notes: list[str] = field(default_factory=list)  # what discovery found on the way
+    warnings: list[str] = field(default_factory=list)  # added, but the user should know
 
     @property
     def key(self) -> str:
@@ -49,9 +52,11 @@ def add_feed(
     channel: str | None = None,
     params: Mapping[str, Any] | None = None,
     ask: Ask | None = None,
+    check: bool = True,
 ) -> Added:
     """Add ``target`` (an RSSHub path, a URL on one of our instances, or a page or feed
-    URL) to the config; AddError says why it cannot be."""
+    URL) to the config; AddError says why it cannot be. ``check``: fetch a URL first to
+    find its feed."""
     rsshub_params = dict(params or {})
     on_instance = route_of(target, config.rsshub.instances)  # a URL on our own RSSHub
     if on_instance:
@@ -60,7 +65,7 @@ def add_feed(
     if target.lower().startswith(("http://", "https://")):
         if values:
             raise AddError("NAME=VALUE parameters apply to RSSHub paths only")
-        added = _url_feed(config, target, category, source, channel, ask)
+        added = _url_feed(config, target, category, source, channel, ask, check)
     else:
         try:
             with open_store(config.store.url, lock=False) as store:
@@ -87,27 +92,41 @@ def _url_feed(
     source: str | None,
     channel: str | None,
     ask: Ask | None,
+    check: bool,
 ) -> Added:
-    try:
-        found = discover(url, config.fetch)
-    except DiscoveryError as exc:
-        raise AddError(str(exc)) from None
-    notes = []
-    if found.url != url:
-        notes.append(f"found the feed {found.url}" + (f" ({found.title})" if found.title else ""))
-    notes += [f"  the page also names {other}" for other in found.others]
-    if not (category and source):
+    notes, warnings = [], []
+    feed_url, title = url, None
+    placed = bool(category and source)
+    if check:
+        try:
+            found = discover(url, config.fetch)
+        except Unreachable as exc:
+            if not placed:
+                raise AddError(
+                    f"{exc}; to add it anyway, say where to file it: --category and --source"
+                    " (--no-check skips fetching it)"
+                ) from None
+            warnings.append(f"{exc}; added as given: `newsstand run` reports it while it fails")
+        except DiscoveryError as exc:  # fetched, and not a feed: adding it would not help
+            raise AddError(str(exc)) from None
+        else:
+            feed_url, title = found.url, found.title
+            if found.url != url:
+                notes.append(f"found the feed {found.url}" + (f" ({title})" if title else ""))
+            notes += [f"  the page also names {other}" for other in found.others]
+    if not placed:
         if ask is None:
-            raise AddError(f"say where to file {found.url}: give --category and --source")
+            raise AddError(f"say where to file {feed_url}: give --category and --source")
         category = category or ask("category", None)
-        source = source or ask("source", found.title or None)
+        source = source or ask("source", title or None)
         channel = channel or ask("channel", source)
     return Added(
         {
-            "url": found.url,
+            "url": feed_url,
             "category": category,
             "source": source,
             "channel": channel if channel != source else None,
         },
         notes,
+        warnings,
     )

@@ -29,6 +29,10 @@ class DiscoveryError(Exception):
     """No feed could be found; the message says what the URL gave."""
 
 
+class Unreachable(DiscoveryError):
+    """The URL could not be fetched at all (now): what it serves is not known."""
+
+
 @dataclass(frozen=True, slots=True)
 class Discovered:
     """The feed found for a URL."""
@@ -74,7 +78,7 @@ def discover(url: str, fetch: FetchConfig) -> Discovered:
 
     (page,) = asyncio.run(get([url]))
     if not page.ok:
-        raise DiscoveryError(f"cannot fetch {url}: {page.error}")
+        raise Unreachable(f"cannot fetch {url}: {page.error}")
     parsed = _parsed(page)
     if parsed is not None:
         return Discovered(url, parsed.title)

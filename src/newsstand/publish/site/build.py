@@ -26,6 +26,7 @@ from ...store import open_store
 from ...workers import BATCH, POOL_THRESHOLD, Workers
 from . import search, tree
 from .errors import SiteBusy, SiteError
+from .icons import static_icons
 from .plan import Page, Plan, Settings
 from .render import Renderer, render_batch, static_files, theme_hash
 
@@ -228,8 +229,11 @@ class _Build:
 
     def _static(self, staging: Path, before: dict[str, str]) -> dict[str, str]:
         keys = {}
-        for name, source in static_files(self.theme_dir).items():
-            data = source.read_bytes()
+        files = {  # the drawn icons, unless the theme ships its own
+            **static_icons(),
+            **{name: path.read_bytes() for name, path in static_files(self.theme_dir).items()},
+        }
+        for name, data in files.items():
             keys[name] = hashlib.sha1(data).hexdigest()
             target = staging / "static" / name
             if before.get(name) != keys[name] or not target.exists():

@@ -11,7 +11,8 @@ pages names the others.
 Lists paginate from the oldest entry: page 1 holds the oldest ``per_page`` entries and
 never changes when newer ones arrive. The list's front page shows the newest entries and
 links to the newest full page older than it, so N new entries re-render the fronts they
-appear on and at most one new page per list, not the whole history.
+appear on and, per list, a new page and the two below it (their pagers name it: see
+``nearby``), not the whole history.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from urllib.parse import quote
 
 from ...files import safe_segment
 from ...model import IndexRow
+from .icons import favicon_ico
+from .nearby import neighbours, pager
 
 FEED_SIZE = 50  # entries in each of the site's own feeds
 SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
@@ -40,7 +43,7 @@ class Page:
     """One file of the site: a template, its context, and the entries it shows."""
 
     path: str  # relative to the site root, "/"-separated
-    template: str  # "" for a file given whole in context["text"]
+    template: str  # "" for a file given whole in context["text"] (or bytes in "data")
     context: dict[str, object] = field(default_factory=dict)
     uids: tuple[str, ...] = ()  # entries to load, in display order
     paths: tuple[str, ...] = ()  # each entry's own page
@@ -273,6 +276,13 @@ class Plan:
         def page_path(number: int) -> str:
             return f"{prefix}page/{number}.html"
 
+        def numbered(current: int | None) -> list[tuple[int | None, str | None]]:
+            """The pager: (number, href), 0 the front, (None, None) a gap."""
+            return [
+                (n, None if n is None else links.href(page_path(n) if n else f"{prefix}index.html"))
+                for n in pager(last, current)
+            ]
+
         front = lst.uids[-per_page:][::-1]
         yield self._page(
             f"{prefix}index.html",
@@ -283,6 +293,7 @@ class Plan:
                 "page": None,
                 "older": links.href(page_path(last)) if last else None,
                 "newer": None,
+                "pages": numbered(None),
             },
             front,
             lst.revisions[-per_page:],
@@ -301,6 +312,7 @@ class Plan:
                     "count": None,
                     "older": links.href(page_path(number - 1)) if number > 1 else None,
                     "newer": links.href(newer),
+                    "pages": numbered(number),
                 },
                 lst.uids[start : start + per_page][::-1],
                 lst.revisions[start : start + per_page],
@@ -363,7 +375,12 @@ class Plan:
         an entry page that is not there yet."""
         links = self.links
         crumbs: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-        for index, row in enumerate(self.rows):
+        rows = self.rows
+        nearby = neighbours(rows)
+        # source by source (in time order within each), so that a batch of entry pages
+        # holds the entries they link to, and the renderer loads few others
+        for index in sorted(range(len(rows)), key=lambda i: rows[i][4:6]):
+            row, near = rows[index], nearby[index]
             uid, revision, names = row.uid, row.revision, row[4:7]
             if names not in crumbs:
                 crumbs[names] = [
@@ -371,28 +388,28 @@ class Plan:
                     for i, n in enumerate(names)
                 ]
             path = self.entry_paths[index]
-            members = self.members.get(row.story)
-            if members:  # the story's other entries are listed on the page
-                others = [i for i in members if i != index][:OTHERS]
-                theirs = [f"{self.rows[i].uid}:{self.rows[i].revision}" for i in others]
-                yield Page(
-                    path,
-                    "entry.html",
-                    {"crumbs": crumbs[names]},
-                    (uid, *(self.rows[i].uid for i in others)),
-                    (path, *(self.entry_paths[i] for i in others)),
-                    key="\0".join((str(revision), *names, *theirs)),
-                )
-                continue
+            members = self.members.get(row.story)  # its story's other entries are listed
+            others = [i for i in members if i != index][:OTHERS] if members else []
+            near_by = [i for i in (near.older, near.newer, *near.more) if i is not None]
+            shown = list(dict.fromkeys(others + near_by))
             # Entry pages are most of the site: their key is cheap (an entry page shows
-            # one entry and its place, and nothing else that the base key does not cover).
+            # its entry, its place and the entries it links to, and nothing else that the
+            # base key does not cover).
             yield Page(
                 path,
                 "entry.html",
-                {"crumbs": crumbs[names]},
-                (uid,),
-                (path,),
-                key="\0".join((str(revision), *names)),
+                {
+                    "crumbs": crumbs[names],
+                    "older": rows[near.older].uid if near.older is not None else None,
+                    "newer": rows[near.newer].uid if near.newer is not None else None,
+                    "more": [rows[i].uid for i in near.more],
+                    "others": [rows[i].uid for i in others],
+                },
+                (uid, *(rows[i].uid for i in shown)),
+                (path, *(self.entry_paths[i] for i in shown)),
+                key="\0".join(
+                    (str(revision), *names, *(f"{rows[i].uid}:{rows[i].revision}" for i in shown))
+                ),
             )
         for lst in self._lists():
             yield from self._list_pages(lst)
@@ -404,6 +421,8 @@ class Plan:
             {"bundles": [links.href(f"pagefind/{c.number}/") for c in self.search_chunks]},
         )
         yield self._page("404.html", "404.html")
+        yield self._page("manifest.webmanifest", "manifest.webmanifest")
+        yield self._page("favicon.ico", "", {"data": favicon_ico()})
         yield self._page("opml.xml", "", {"text": self.opml})
         yield from self._sitemaps()
         yield self._page(

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import jinja2
 import markupsafe
@@ -56,6 +57,11 @@ LABELS: dict[str, dict[str, str]] = {
         "results": "个结果",
         "outlets": "{n} 家媒体报道",
         "also_reported": "其他媒体的报道",
+        "latest": "最新",
+        "pages": "分页",
+        "older_entry": "上一篇",
+        "newer_entry": "下一篇",
+        "more_from": "更多来自{source}",
     },
     "en": {
         "home": "Home",
@@ -80,6 +86,11 @@ LABELS: dict[str, dict[str, str]] = {
         "results": "results",
         "outlets": "{n} sources",
         "also_reported": "Also reported by",
+        "latest": "Latest",
+        "pages": "Pages",
+        "older_entry": "Older",
+        "newer_entry": "Newer",
+        "more_from": "More from {source}",
     },
 }
 
@@ -244,16 +255,23 @@ class Renderer:
         return written
 
     def render_one(self, page: Page, items: list[tuple[Item, str]]) -> bytes:
-        if not page.template:
-            return str(page.context["text"]).encode("utf-8")
+        if not page.template:  # a file given whole: bytes, or text
+            data = page.context.get("data")
+            return data if isinstance(data, bytes) else str(page.context["text"]).encode("utf-8")
         template = self.env.get_template(page.template)
         context = dict(page.context)
         context["path"] = page.path
         if page.template == "entry.html":
-            item, path = items[0]
-            context["item"] = self.card(item, path)
-            context["content"] = clean_html(item.entry.content, item.entry.link)
-            context["others"] = [self.card(other, where) for other, where in items[1:]]
+            shown = {item.uid: (item, self.card(item, path)) for item, path in items}
+            entry, context["item"] = shown[page.uids[0]]
+            context["content"] = clean_html(entry.entry.content, entry.entry.link)
+            for name in ("older", "newer"):  # the entry's neighbours, as cards (or None)
+                uid = cast(str | None, page.context[name])
+                context[name] = shown[uid][1] if uid in shown else None
+            more = cast(list[str], page.context["more"])
+            context["more"] = [shown[uid][1] for uid in more if uid in shown]
+            others = cast(list[str], page.context.get("others", []))
+            context["others"] = [shown[uid][1] for uid in others if uid in shown]
         else:
             cards = [self.card(item, path) for item, path in items]
             if page.template in ("atom.xml", "rss.xml", "feed.json"):

@@ -28,6 +28,8 @@
       var link = el("a", "", data.meta.title || data.url);
       link.href = data.url;
       title.appendChild(link);
+      // where and when: the entry page's own metadata (data-pagefind-meta)
+      var meta = el("p", "meta", [data.meta.source, data.meta.date].filter(Boolean).join(" · "));
       var excerpt = el("p", "excerpt");
       // Pagefind's excerpt is text with <mark> around the hits: rebuild it without innerHTML.
       data.excerpt.split(/(<mark>.*?<\/mark>)/).forEach(function (part) {
@@ -36,7 +38,7 @@
           .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
         excerpt.appendChild(hit ? el("mark", "", text) : document.createTextNode(text));
       });
-      item.append(title, excerpt);
+      item.append(title, meta, excerpt);
       nodes.push(item);
     });
     box.replaceChildren.apply(box, nodes);
