@@ -325,8 +325,30 @@ def print_health(report: HealthReport) -> None:
         console = Console()
         console.print(table)
         console.print(verdict)
+        for line in _image_lines(report):
+            console.print(line, highlight=False, markup=False)
         return
     click.echo("\t".join(columns))
     for row in rows:
         click.echo("\t".join(row))
     click.echo(verdict)
+    for line in _image_lines(report):
+        click.echo(line)
+
+
+def _image_lines(report: HealthReport) -> list[str]:
+    """The image cache: its size, what the site publishes, the hosts whose pictures fail."""
+    cache = report.images
+    if cache is None:
+        return []
+
+    def size(n: int) -> str:
+        return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
+
+    lines = [
+        f"images   {cache.files} cached ({size(cache.bytes)}); the site publishes"
+        f" {cache.published} ({size(cache.published_bytes)} of {size(cache.max_bytes)})"
+    ]
+    for host, count, error in cache.failing:
+        lines.append(f"  {host}: {count} picture{'s' if count != 1 else ''} failing: {error}")
+    return lines

@@ -383,6 +383,8 @@ def referers(v: dict[str, Any], _: Context) -> tuple[tuple[str, str], ...]:
     for host, referer in v.items():
         if not host or "/" in host or ":" in host.lstrip("."):
             raise Bad(f'{host!r}: expected a host name such as "img.example.com" or ".example.com"')
+        if isinstance(referer, dict):
+            raise Bad(f'quote each host name: {{ "{host}.…" = "https://…" }}')
         if not isinstance(referer, str):
             raise Bad(f'{host}: expected a URL or "" (no Referer), got {describe(referer)}')
         if referer and not referer.startswith(("http://", "https://")):

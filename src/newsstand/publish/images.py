@@ -196,7 +196,10 @@ def _wanted(
     cache: Path,
 ) -> tuple[list[_Job], list[ImageRecord]]:
     """The pictures to fetch, newest entries first, and those not to fetch because the
-    budget is full already (counting a picture not fetched yet as ``ESTIMATE`` bytes)."""
+    budget is full already (counting a picture not fetched yet as large as the cached
+    ones are on average, or ``ESTIMATE`` bytes)."""
+    sizes = [r.size for r in records.values() if r.name]
+    estimate = sum(sizes) // len(sizes) if sizes else ESTIMATE
     counted: set[str] = set()  # URLs and file names already counted
     used = 0
     full = False  # the budget is full: older entries' pictures are not fetched
@@ -216,14 +219,14 @@ def _wanted(
             if cache_path(cache, old.name).is_file():
                 continue  # cached
         elif old is not None and old.error == OVER_BUDGET:
-            cost = old.size or ESTIMATE
+            cost = old.size or estimate
             if full or used + cost > settings.max_bytes:
                 used += cost
                 full = True
                 continue  # still over the budget: nothing to do
         elif old is not None and not (old.retry and old.failures < MAX_ATTEMPTS):
             continue  # refused, or failed for good
-        used += ESTIMATE
+        used += estimate
         if full or used > settings.max_bytes:
             full = True  # this picture and those of every older entry
             late.append(ImageRecord(url, _host(url), error=OVER_BUDGET, fetched=_now()))
@@ -286,7 +289,9 @@ async def _one(
     if not fetched.ok or fetched.not_modified:
         result.failed += 1
         error = fetched.error or f"HTTP {fetched.status}"
-        _warn(result, job, f"picture not fetched ({error}); the page keeps its original URL")
+        _warn(
+            result, job, f"picture {job.url} not fetched ({error}); the page keeps its original URL"
+        )
         retry = fetched.status is None or fetched.status in RETRY_STATUS
         return replace(record, error=error, failures=failures, retry=retry)
     made = await _make(fetched.body, job, pool, workers)
