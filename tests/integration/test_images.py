@@ -14,68 +14,19 @@ import pytest
 from PIL import Image
 from support.cli import cli
 from support.helpers import rss
-from support.pictures import HTML_AS_JPEG, SVG, SVG_MARKER, photo, png_bomb, wants_referer
+from support.pictures import SVG_MARKER, WEIBO, image_hosts, item, photo, setup
 
 from newsstand import pipeline
-from newsstand.demo.server import FeedServer, Resource
+from newsstand.demo.server import Resource
 from newsstand.publish.images import referer_for
 from newsstand.store import open_store
 
 pytestmark = pytest.mark.usefixtures("store_url")  # on each store backend
 
-WEIBO = "https://weibo.example/"  # the Referer the sinaimg-like host wants
-
 
 @pytest.fixture
-def hosts(server: FeedServer):
-    """(the feed's host, the sinaimg-like host, the no-Referer host, a down host's base)."""
-    with FeedServer(host="127.0.0.2") as sina, FeedServer(host="127.0.0.3") as wechat:
-        down = FeedServer()
-        gone = down.base
-        down.stop()  # never served: its port is closed now
-        yield server, sina, wechat, gone
-
-
-def item(n: int, picture: str, link: str, text: str = "") -> dict:
-    return {
-        "title": f"第{n}条新闻",
-        "link": link,
-        "guid": f"g{n}",
-        "date": f"Fri, {10 + n:02d} May 2024 08:00:00 GMT",
-        "html": f'<p><img src="{picture}" alt="图{n}"></p><p>{text or "正文" * 20}</p>',
-    }
-
-
-def setup(hosts, make_config, **images):
-    server, sina, wechat, gone = hosts
-    sina.routes["/large/a.jpg"] = wants_referer(WEIBO, photo(seed=1))
-    wechat.routes["/mmbiz/b.png"] = wants_referer(None, photo(seed=2, fmt="PNG"), "image/png")
-    server.routes["/pics/bomb.png"] = Resource(png_bomb(), "image/png")
-    server.routes["/pics/script.svg"] = Resource(SVG, "image/svg+xml")
-    server.routes["/pics/html.jpg"] = Resource(HTML_AS_JPEG, "image/jpeg")
-    server.routes["/pics/same.jpg"] = Resource(photo(seed=1), "image/jpeg")  # a's bytes
-    for n in range(1, 9):
-        server.routes[f"/news/{n}.html"] = Resource(b"<p>page</p>", "text/html")
-    pictures = [
-        sina.url("/large/a.jpg"),
-        wechat.url("/mmbiz/b.png"),
-        server.url("/pics/bomb.png"),
-        server.url("/pics/script.svg"),
-        server.url("/pics/html.jpg"),
-        gone + "/down.jpg",
-        sina.url("/large/a.jpg"),  # the same picture in another entry
-        server.url("/pics/same.jpg"),  # the same bytes at another URL
-    ]
-    items = [item(n, p, server.url(f"/news/{n}.html")) for n, p in enumerate(pictures, 1)]
-    server.routes["/feed.xml"] = Resource(rss(items), "application/rss+xml")
-    referers = {"127.0.0.2": WEIBO.rstrip("/") + "/", "127.0.0.3": ""}
-    config = make_config(
-        [{"url": server.url("/feed.xml"), "category": "新闻", "source": "示例"}],
-        site={"url": "https://news.example.org"},
-        images={"referers": referers, **images},
-        fetch={"retries": 0},
-    )
-    return config, pictures
+def hosts(server):
+    yield from image_hosts(server)
 
 
 def cards(site: Path) -> list[str]:

@@ -8,14 +8,16 @@ import io
 import random
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
 
-from newsstand.demo.server import Resource
+from newsstand.demo.server import FeedServer, Resource
+from support.helpers import rss
 
 SVG_MARKER = "svg-script-ran-on-the-site"
+WEIBO = "https://weibo.example/"  # the Referer the sinaimg-like host wants
 
 
 def photo(width: int = 1200, height: int = 800, seed: int = 1, fmt: str = "JPEG") -> bytes:
@@ -84,3 +86,55 @@ def wants_referer(
         return Resource(body, kind)
 
     return answer
+
+
+def image_hosts(server: FeedServer) -> Iterator[tuple[FeedServer, FeedServer, FeedServer, str]]:
+    """For a fixture: (the feed's host, the sinaimg-like host, the no-Referer host, a down
+    host's base URL)."""
+    with FeedServer(host="127.0.0.2") as sina, FeedServer(host="127.0.0.3") as wechat:
+        down = FeedServer()
+        gone = down.base
+        down.stop()  # never served: its port is closed now
+        yield server, sina, wechat, gone
+
+
+def item(n: int, picture: str, link: str, text: str = "") -> dict:
+    return {
+        "title": f"第{n}条新闻",
+        "link": link,
+        "guid": f"g{n}",
+        "date": f"Fri, {10 + n:02d} May 2024 08:00:00 GMT",
+        "html": f'<p><img src="{picture}" alt="图{n}"></p><p>{text or "正文" * 20}</p>',
+    }
+
+
+def setup(hosts, make_config, **images):
+    server, sina, wechat, gone = hosts
+    sina.routes["/large/a.jpg"] = wants_referer(WEIBO, photo(seed=1))
+    wechat.routes["/mmbiz/b.png"] = wants_referer(None, photo(seed=2, fmt="PNG"), "image/png")
+    server.routes["/pics/bomb.png"] = Resource(png_bomb(), "image/png")
+    server.routes["/pics/script.svg"] = Resource(SVG, "image/svg+xml")
+    server.routes["/pics/html.jpg"] = Resource(HTML_AS_JPEG, "image/jpeg")
+    server.routes["/pics/same.jpg"] = Resource(photo(seed=1), "image/jpeg")  # a's bytes
+    for n in range(1, 9):
+        server.routes[f"/news/{n}.html"] = Resource(b"<p>page</p>", "text/html")
+    pictures = [
+        sina.url("/large/a.jpg"),
+        wechat.url("/mmbiz/b.png"),
+        server.url("/pics/bomb.png"),
+        server.url("/pics/script.svg"),
+        server.url("/pics/html.jpg"),
+        gone + "/down.jpg",
+        sina.url("/large/a.jpg"),  # the same picture in another entry
+        server.url("/pics/same.jpg"),  # the same bytes at another URL
+    ]
+    items = [item(n, p, server.url(f"/news/{n}.html")) for n, p in enumerate(pictures, 1)]
+    server.routes["/feed.xml"] = Resource(rss(items), "application/rss+xml")
+    referers = {"127.0.0.2": WEIBO.rstrip("/") + "/", "127.0.0.3": ""}
+    config = make_config(
+        [{"url": server.url("/feed.xml"), "category": "新闻", "source": "示例"}],
+        site={"url": "https://news.example.org"},
+        images={"referers": referers, **images},
+        fetch={"retries": 0},
+    )
+    return config, pictures
