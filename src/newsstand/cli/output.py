@@ -324,16 +324,16 @@ def print_health(report: HealthReport) -> None:
             table.add_row(*row, style="red" if row[1] in ("gone", "failing") else None)
         console = Console()
         console.print(table)
-        console.print(verdict)
         for line in _image_lines(report):
             console.print(line, highlight=False, markup=False)
+        console.print(verdict)
         return
     click.echo("\t".join(columns))
     for row in rows:
         click.echo("\t".join(row))
-    click.echo(verdict)
     for line in _image_lines(report):
         click.echo(line)
+    click.echo(verdict)
 
 
 def _image_lines(report: HealthReport) -> list[str]:
