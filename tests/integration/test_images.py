@@ -202,3 +202,42 @@ def test_the_file_is_small_whatever_the_picture(tmp_path: Path) -> None:
         assert made.width <= 400 and made.height <= 800 and len(made.data) <= 30_000
         with Image.open(io.BytesIO(made.data)) as im:
             assert im.format == "WEBP" and im.size == (made.width, made.height)
+
+
+def posts_by_number(config) -> dict[int, str]:
+    found = {}
+    for post in config.hexo.dir.rglob("*.md"):
+        text = post.read_text("utf-8")
+        found[int(re.search(r"title: '第(\d+)条新闻'", text)[1])] = text
+    return found
+
+
+def test_hexo_posts_are_as_before_unless_asked_for_local_pictures(hosts, make_config) -> None:
+    config, pictures = setup(hosts, make_config)
+    pipeline.run(config)
+    for n, text in posts_by_number(config).items():  # the default: the original URLs
+        assert f"headimg: '{pictures[n - 1]}'" in text and "/images/" not in text.split("---")[1]
+    assert not (config.hexo.dir.parent / "images").exists()
+
+    config, _ = setup(
+        hosts,
+        make_config,
+    )
+    config = make_config(
+        [{"url": hosts[0].url("/feed.xml"), "category": "新闻", "source": "示例"}],
+        images={"referers": {"127.0.0.2": WEIBO, "127.0.0.3": ""}},
+        output__hexo={"images": "local"},
+        fetch={"retries": 0},
+    )
+    pipeline.run(config)
+    source = config.hexo.dir.parent
+    for n, text in posts_by_number(config).items():
+        head = re.search(r"headimg: '([^']+)'", text)[1]
+        thumb = re.search(r"thumbnail: '([^']+)'", text)[1]
+        assert head == thumb
+        if n in (1, 2, 7, 8):
+            assert head.startswith("/images/") and (source / head.lstrip("/")).is_file()
+        else:
+            assert head == pictures[n - 1]
+    again = pipeline.run(config)
+    assert again.published is not None and again.published.written == 0
