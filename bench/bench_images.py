@@ -240,10 +240,8 @@ def main() -> None:
         save = [sys.executable, "-m", "newsstand.cli", "store", "save", "--repo", str(remote)]
         started = time.perf_counter()
         subprocess.run([*save, "-c", str(config.path)], check=True, env=env, capture_output=True)
-        first = du(remote)
-        print(
-            f"store save (store + cache): {first / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s"
-        )
+        first, took = du(remote), time.perf_counter() - started
+        print(f"store save (store + cache): {first / 1e6:.1f} MB, {took:.1f} s")
         text = (root / "newsstand.toml").read_text("utf-8")
         text += f'\n[[feeds]]\nurl = "{base}/feed/{FEEDS}"\ncategory = "c"\nsource = "late"\n'
         (root / "newsstand.toml").write_text(text, encoding="utf-8")
