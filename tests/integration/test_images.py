@@ -90,6 +90,8 @@ def test_every_picture_that_can_be_shown_is_a_file_of_the_site(hosts, make_confi
     page = next(p for p in (site / "posts").rglob("*.html") if shown[1] in p.read_text("utf-8"))
     text = page.read_text("utf-8")
     assert f'<meta property="og:image" content="https://news.example.org{shown[1]}">' in text
+    # the text opens with the same picture: it is shown once, the site's own file
+    assert text.count(f'src="{shown[1]}"') == 1 and 'class="hero"' not in text
     feed = json.loads((site / "feed.json").read_text("utf-8"))
     images = {i["image"] for i in feed["items"]}
     assert "https://news.example.org" + shown[1] in images
@@ -241,3 +243,19 @@ def test_hexo_posts_are_as_before_unless_asked_for_local_pictures(hosts, make_co
             assert head == pictures[n - 1]
     again = pipeline.run(config)
     assert again.published is not None and again.published.written == 0
+
+
+def test_the_demo_site_keeps_its_pictures_after_the_demo_exits(tmp_path: Path) -> None:
+    result = cli("demo", str(tmp_path / "demo"), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "demo" / "public"
+    shown = 0
+    for page in site.rglob("*.html"):
+        for tag in re.findall(r"<img [^>]*>", page.read_text("utf-8")):
+            url = src(tag)
+            assert "127.0.0.1" not in url, (page, tag)  # the demo's server is gone now
+            if url.startswith("/images/"):
+                assert (site / url.lstrip("/")).is_file()
+                shown += 1
+    assert shown > 19  # every card and every entry's pictures
+    assert not [p for p in site.rglob("*.svg") if p.parent.name != "static"]
