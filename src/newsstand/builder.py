@@ -121,7 +121,7 @@ class Builder:
         if self.config.stories.enabled:
             stories.update(store, self.config.stories, self.config.feeds)
         if images.wanted(self.config):  # the pictures of what the workers stored
-            images.run(self.config, store, pool)
+            images.run(self.config, store, pool, self.stop)
         mark = store.state()  # after the passes: what they changed is built now
         published = PublishResult()
         if self.config.hexo.enabled:

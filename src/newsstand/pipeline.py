@@ -209,7 +209,7 @@ def run(
         if do_publish and images.wanted(config):
             check(stop)
             fetching = time.monotonic()
-            summary.images = images.run(config, store, workers)
+            summary.images = images.run(config, store, workers, stop)
             summary.add_warnings(summary.images.warnings)
             summary.phases["images"] = time.monotonic() - fetching
         if do_publish:

@@ -24,6 +24,7 @@ import asyncio
 import html
 import logging
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..config import Config, ImagesConfig
+from ..control import stopping
 from ..fetch import RETRY_STATUS, Fetcher, image_request
 from ..files import write_atomic
 from ..model import ImageRecord, Item
@@ -145,8 +147,12 @@ def wanted(config: Config) -> bool:
     )
 
 
-def run(config: Config, store: Store, workers: Workers) -> ImagesResult:
-    """List, fetch and budget the site's pictures (see the module's text)."""
+def run(
+    config: Config, store: Store, workers: Workers, stop: threading.Event | None = None
+) -> ImagesResult:
+    """List, fetch and budget the site's pictures (see the module's text). Once ``stop``
+    is set, no further picture is asked for (those asked are kept) and the budget is
+    kept as it was."""
     result = ImagesResult()
     settings = config.images
     if not settings.enabled:
@@ -157,9 +163,11 @@ def run(config: Config, store: Store, workers: Workers) -> ImagesResult:
     records = store.image_records()
     jobs, skipped = _wanted(store, settings, uses, records, cache)
     if jobs:
-        found = asyncio.run(_gather(config, jobs, workers, cache, result))
+        found = asyncio.run(_gather(config, jobs, workers, cache, result, stop))
         store.save_image_records(found)
         records.update((r.url, r) for r in found)
+        if stopping(stop):
+            return result
     if skipped:
         store.save_image_records(skipped)
         records.update((r.url, r) for r in skipped)
@@ -261,15 +269,27 @@ def _now() -> str:
 
 
 async def _gather(
-    config: Config, jobs: Sequence[_Job], workers: Workers, cache: Path, result: ImagesResult
+    config: Config,
+    jobs: Sequence[_Job],
+    workers: Workers,
+    cache: Path,
+    result: ImagesResult,
+    stop: threading.Event | None,
 ) -> list[ImageRecord]:
     pool = workers.for_jobs(len(jobs))
+    # a picture at a time per fetch slot, fetched and made: the bodies waiting for a
+    # worker stay few, and a stop is seen before each one
+    slots = asyncio.Semaphore(config.fetch.concurrency)
+
+    async def one(job: _Job) -> ImageRecord | None:
+        async with slots:
+            if stopping(stop):
+                return None  # asked for on the next run
+            return await _one(config, job, fetcher, pool, workers, cache, result)
+
     async with Fetcher(config.fetch) as fetcher:
-        return list(
-            await asyncio.gather(
-                *(_one(config, job, fetcher, pool, workers, cache, result) for job in jobs)
-            )
-        )
+        found = await asyncio.gather(*(one(job) for job in jobs))
+    return [record for record in found if record is not None]
 
 
 async def _one(
