@@ -92,6 +92,8 @@ def test_every_picture_that_can_be_shown_is_a_file_of_the_site(hosts, make_confi
     assert f'<meta property="og:image" content="https://news.example.org{shown[1]}">' in text
     # the text opens with the same picture: it is shown once, the site's own file
     assert text.count(f'src="{shown[1]}"') == 1 and 'class="hero"' not in text
+    (tag,) = [t for t in re.findall(r"<img [^>]*>", text) if shown[1] in t]
+    assert tag.count("width=") == tag.count("height=") == 1 and 'width="400"' in tag
     feed = json.loads((site / "feed.json").read_text("utf-8"))
     images = {i["image"] for i in feed["items"]}
     assert "https://news.example.org" + shown[1] in images

@@ -104,7 +104,8 @@ def item(n: int, picture: str, link: str, text: str = "") -> dict:
         "link": link,
         "guid": f"g{n}",
         "date": f"Fri, {10 + n:02d} May 2024 08:00:00 GMT",
-        "html": f'<p><img src="{picture}" alt="图{n}"></p><p>{text or "正文" * 20}</p>',
+        "html": f'<p><img width="1200" src="{picture}" height="800" alt="图{n}"></p>'
+        f"<p>{text or '正文' * 20}</p>",
     }
 
 

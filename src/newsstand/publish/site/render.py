@@ -98,7 +98,9 @@ PICTURES = "images"  # the site's folder of pictures (files of the image cache)
 CARD_CACHE = 20_000  # cards kept per process (~2 KB each)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
 _TAG = re.compile(r"<[^>]*>")
-_IMG_SRC = re.compile(r'(<img\b[^>]*?\s)src="([^"]*)"(?:\s+width="\d+"\s+height="\d+")?', re.I)
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
 _FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"', re.I)
 _INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
 
@@ -263,14 +265,17 @@ class Renderer:
         prefix = self.settings.url if absolute else ""
 
         def swap(match: re.Match[str]) -> str:
-            found = local.get(html.unescape(match[2]))
-            if found is None:
-                return match[0]
+            tag = match[0]
+            src = _SRC.search(tag)
+            found = local.get(html.unescape(src[1])) if src else None
+            if src is None or found is None:
+                return tag
             name, width, height = found
-            src = html.escape(prefix + self.links.href(self.picture_path(name)))
-            return f'{match[1]}src="{src}" width="{width}" height="{height}"'
+            url = html.escape(prefix + self.links.href(self.picture_path(name)))
+            ours = f' src="{url}" width="{width}" height="{height}"'
+            return _SIZE.sub("", tag[: src.start()]) + ours + _SIZE.sub("", tag[src.end() :])
 
-        return _IMG_SRC.sub(swap, cleaned)
+        return _IMG_TAG.sub(swap, cleaned)
 
     def render(self, pages: Iterable[Page]) -> list[tuple[str, int]]:
         """Render and write ``pages``; return (path, bytes written) for each."""
