@@ -136,7 +136,7 @@ def test_the_budget_keeps_the_newest_entries_pictures(server, make_config) -> No
     items = [item(n, server.url(f"/p/{n}.jpg"), server.url(f"/n/{n}")) for n in range(1, 7)]
     server.routes["/feed.xml"] = Resource(rss(items), "application/rss+xml")
     feed = [{"url": server.url("/feed.xml"), "category": "c", "source": "s"}]
-    config = make_config(feed)
+    config = make_config(feed, images={})  # the defaults
     pipeline.run(config)
     with open_store(config.store.url, lock=False) as store:
         records = store.image_records()

@@ -32,8 +32,13 @@ EVERY_RUN = {"interval": 0, "min_interval": 0}
 
 def write_config(root: Path, feeds: list[dict], **sections: dict) -> Path:
     """Write a newsstand.toml under ``root``: ``sections`` by name, then ``[[feeds]]``.
-    ``[fetch]`` fetches every feed on every run unless ``fetch`` says otherwise."""
+    ``[fetch]`` fetches every feed on every run unless ``fetch`` says otherwise;
+    ``[images]`` is off unless ``images`` is given."""
     sections["fetch"] = {**EVERY_RUN, **sections.get("fetch", {})}
+    # Tests' feeds point their pictures at hosts on the internet (example.org, the seed
+    # post's sinaimg.cn), and no test reaches the internet: the image pass is off unless
+    # a test asks for it (``images={}`` for the defaults).
+    sections.setdefault("images", {"enabled": False})
     lines: list[str] = []
     for name, table in sections.items():
         lines.append(f"[{name.replace('__', '.')}]")

@@ -506,7 +506,17 @@ def test_the_image_cache_rides_with_the_store_to_a_fresh_machine(tmp_path: Path)
         ]
         server.routes["/news"] = Resource(rss(news))
         remote = bare(tmp_path / "pages.git")
-        config = site_config(tmp_path / "a", server, repo=str(remote))
+
+        def with_images(root: Path) -> Path:
+            return write_config(
+                root,
+                [{"url": server.url("/news"), "category": "新闻", "source": "S"}],
+                fetch={"timeout": 5, "retries": 0},
+                deploy={"repo": str(remote)},
+                images={},  # on, as by default
+            )
+
+        config = with_images(tmp_path / "a")
         ok(newsstand(config, "run"))
         cache = tmp_path / "a" / ".newsstand" / "images"
         pictures = folder_files(cache)
@@ -517,7 +527,7 @@ def test_the_image_cache_rides_with_the_store_to_a_fresh_machine(tmp_path: Path)
         asked = sum(1 for path, _ in server.requests if path.startswith("/p/"))
 
         # a fresh runner: the store and its pictures come back; no host is asked again
-        fresh = site_config(tmp_path / "b", server, repo=str(remote))
+        fresh = with_images(tmp_path / "b")
         ok(newsstand(fresh, "store", "restore"))
         assert folder_files(tmp_path / "b" / ".newsstand" / "images") == pictures
         ok(newsstand(fresh, "run"))
