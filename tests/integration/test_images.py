@@ -160,6 +160,9 @@ def test_the_budget_keeps_the_newest_entries_pictures(server, make_config) -> No
     assert sum(p.stat().st_size for p in (site / "images").iterdir()) <= budget
     cached = list(config.state.images.rglob("*.webp"))
     assert len(cached) == 3  # the cache holds what the site publishes, no more
+    again = pipeline.run(config, everything=True)  # nothing new: the budget stands
+    assert again.images is not None and again.images.fetched == 0
+    assert [src(tag) for tag in cards(site)] == shown
 
 
 def test_status_shows_the_cache_and_the_failing_hosts(hosts, make_config) -> None:

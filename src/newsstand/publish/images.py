@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -208,38 +209,46 @@ def _wanted(
     ones are on average, or ``ESTIMATE`` bytes)."""
     sizes = [r.size for r in records.values() if r.name]
     estimate = sum(sizes) // len(sizes) if sizes else ESTIMATE
+    cached = _cached(cache)
     counted: set[str] = set()  # URLs and file names already counted
     used = 0
     full = False  # the budget is full: older entries' pictures are not fetched
     wanted: dict[str, tuple[str, bool]] = {}  # url -> (uid, thumbnail)
     late: list[ImageRecord] = []
-    for uid, position, url in uses:
-        if url in counted:
+    for uid, group in _by_entry(uses):  # whole entries, as the budget keeps them
+        cost = 0
+        fetch: list[tuple[str, bool]] = []
+        new: list[str] = []
+        for position, url in group:
             if url in wanted and position != THUMB:
                 wanted[url] = (wanted[url][0], False)  # shown in a text too: the larger size
+            if url in counted:
+                continue
+            counted.add(url)
+            old = records.get(url)
+            if old is None:
+                cost += estimate
+                new.append(url)
+                fetch.append((url, position == THUMB))
+            elif old.name is not None:
+                if old.name not in counted:
+                    counted.add(old.name)
+                    cost += old.size
+                if old.name not in cached:
+                    fetch.append((url, position == THUMB))  # the file is gone: again
+            elif old.error == OVER_BUDGET:
+                cost += old.size or estimate
+                fetch.append((url, position == THUMB))
+            elif old.retry and old.failures < MAX_ATTEMPTS:
+                cost += estimate
+                fetch.append((url, position == THUMB))
+        if full or used + cost > settings.max_bytes:
+            full = True  # this entry's pictures and those of every older one
+            late += [ImageRecord(u, _host(u), error=OVER_BUDGET, fetched=_now()) for u in new]
             continue
-        counted.add(url)
-        old = records.get(url)
-        if old is not None and old.name is not None:
-            if old.name not in counted:
-                counted.add(old.name)
-                used += old.size
-            if cache_path(cache, old.name).is_file():
-                continue  # cached
-        elif old is not None and old.error == OVER_BUDGET:
-            cost = old.size or estimate
-            if full or used + cost > settings.max_bytes:
-                used += cost
-                full = True
-                continue  # still over the budget: nothing to do
-        elif old is not None and not (old.retry and old.failures < MAX_ATTEMPTS):
-            continue  # refused, or failed for good
-        used += estimate
-        if full or used > settings.max_bytes:
-            full = True  # this picture and those of every older entry
-            late.append(ImageRecord(url, _host(url), error=OVER_BUDGET, fetched=_now()))
-            continue
-        wanted[url] = (uid, position == THUMB)
+        used += cost
+        for url, thumbnail in fetch:
+            wanted[url] = (uid, thumbnail)
     if not wanted:
         return [], late
     items = {item.uid: item for item in store.items({uid for uid, _ in wanted.values()})}
@@ -258,6 +267,19 @@ def _wanted(
             )
         )
     return jobs, late
+
+
+def _cached(cache: Path) -> set[str]:
+    """The names of the files in the image cache (one listing of each folder)."""
+    names: set[str] = set()
+    try:
+        folders = list(os.scandir(cache))
+    except FileNotFoundError:
+        return names
+    for folder in folders:
+        if folder.is_dir():
+            names.update(e.name for e in os.scandir(folder.path) if not e.name.startswith("."))
+    return names
 
 
 def _host(url: str) -> str:
@@ -364,7 +386,8 @@ def _budget(
     names: set[str] = set()
     urls: list[str] = []
     total = 0
-    for _uid, group in _by_entry(uses):
+    for _uid, pairs in _by_entry(uses):
+        group = [url for _, url in pairs]
         new = {}
         for url in group:
             record = records.get(url)
@@ -392,15 +415,17 @@ def _budget(
     result.published_bytes = total
 
 
-def _by_entry(uses: Sequence[tuple[str, int, str]]) -> Iterator[tuple[str, list[str]]]:
-    """``uses`` (uid, position, url), an entry's in a row, as (uid, its URLs)."""
+def _by_entry(
+    uses: Sequence[tuple[str, int, str]],
+) -> Iterator[tuple[str, list[tuple[int, str]]]]:
+    """``uses`` (uid, position, url), an entry's in a row, as (uid, its (position, url)s)."""
     current: str | None = None
-    group: list[str] = []
-    for uid, _position, url in uses:
+    group: list[tuple[int, str]] = []
+    for uid, position, url in uses:
         if uid != current:
             if current is not None:
                 yield current, group
             current, group = uid, []
-        group.append(url)
+        group.append((position, url))
     if current is not None:
         yield current, group

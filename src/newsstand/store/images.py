@@ -4,6 +4,7 @@ which entries show which pictures, and which files the site publishes (the budge
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..model import ImageRecord
 from .common import Queries
@@ -25,20 +26,21 @@ _COLUMNS = (
 Picture = tuple[str, int, int]  # a published file: name, width, height (pixels)
 
 
-def _record(row: Sequence[object]) -> ImageRecord:
+def _record(row: Any) -> ImageRecord:
+    """A record from its row (both engines give ints and text, or NULL, in these columns)."""
     url, host, name, width, height, size, referer, error, failures, retry, fetched, pub = row
     return ImageRecord(
-        str(url),
-        str(host),
-        name if isinstance(name, str) else None,
-        int(width or 0),  # type: ignore[call-overload]
-        int(height or 0),  # type: ignore[call-overload]
-        int(size or 0),  # type: ignore[call-overload]
-        referer if isinstance(referer, str) else None,
-        error if isinstance(error, str) else None,
-        int(failures or 0),  # type: ignore[call-overload]
+        url,
+        host,
+        name,
+        width,
+        height,
+        size,
+        referer,
+        error,
+        failures,
         bool(retry),
-        fetched if isinstance(fetched, str) else None,
+        fetched,
         bool(pub),
     )
 
