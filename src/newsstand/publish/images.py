@@ -69,6 +69,7 @@ REFERERS: dict[str, str] = {
     ".zhimg.com": "",
 }
 MAX_ATTEMPTS = 3  # a picture that failed for a passing reason is asked on this many runs
+SAVE_EVERY = 500  # pictures fetched between two saves of their records
 MAX_PER_ENTRY = 20  # pictures of an entry's text kept at most
 THUMB = 0  # the position of an entry's thumbnail among its pictures
 ESTIMATE = picture.AIM  # bytes a picture not fetched yet is counted as, for the budget
@@ -163,8 +164,10 @@ def run(
     uses = store.image_uses()
     records = store.image_records()
     jobs, skipped = _wanted(store, settings, uses, records, cache)
-    if jobs:
-        found = asyncio.run(_gather(config, jobs, workers, cache, result, stop))
+    for start in range(0, len(jobs), SAVE_EVERY):  # kept as they come: a crash loses few
+        found = asyncio.run(
+            _gather(config, jobs[start : start + SAVE_EVERY], workers, cache, result, stop)
+        )
         store.save_image_records(found)
         records.update((r.url, r) for r in found)
         if stopping(stop):
