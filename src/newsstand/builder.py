@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from . import fulltext, pipeline, stories
 from .config import Config
-from .publish import posts
+from .publish import images, posts
 from .publish.hexo import PublishResult
 from .publish.site import SiteResult
 from .store import Store, StoreError, open_postgres
@@ -120,6 +120,8 @@ class Builder:
             fulltext.run(self.config, store, pool)
         if self.config.stories.enabled:
             stories.update(store, self.config.stories, self.config.feeds)
+        if images.wanted(self.config):  # the pictures of what the workers stored
+            images.run(self.config, store, pool, self.stop)
         mark = store.state()  # after the passes: what they changed is built now
         published = PublishResult()
         if self.config.hexo.enabled:

@@ -31,6 +31,8 @@ ACCEPT = (
     " application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
 ACCEPT_PAGE = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+# a picture: the raster formats the site keeps (never SVG: see publish/picture.py)
+ACCEPT_IMAGE = "image/avif, image/webp, image/png, image/jpeg, image/gif;q=0.9, */*;q=0.1"
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is reported, not waited for
 CHUNK = 64 * 1024
@@ -57,6 +59,8 @@ class Request:
     access_key: str | None = field(default=None, repr=False)
     access: str = "key"
     accept: str = ACCEPT  # a feed's; ACCEPT_PAGE for an article page
+    referer: str | None = None  # sent as Referer (a picture's host may want one)
+    max_bytes: int | None = None  # a size cap of its own, instead of [fetch] max_bytes
 
     def follow(self, asked: str, location: str) -> str:
         """Where a redirect answering ``asked`` leads. RSSHub's redirects drop the query,
@@ -81,6 +85,12 @@ def page_request(
     """The request for an article page (an entry's link), with the validators of its last
     fetch: the same limits, size cap and retries as a feed's."""
     return Request(key, (url,), etag, last_modified, accept=ACCEPT_PAGE)
+
+
+def image_request(key: str, url: str, referer: str | None, max_bytes: int) -> Request:
+    """The request for a picture, with the Referer its host wants (None: none) and the
+    pictures' own size cap."""
+    return Request(key, (url,), accept=ACCEPT_IMAGE, referer=referer, max_bytes=max_bytes)
 
 
 def feed_request(
@@ -355,6 +365,8 @@ class Fetcher:
             headers["If-None-Match"] = _if_none_match(request.etag)
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
+        if request.referer:
+            headers["Referer"] = request.referer
         host = urlsplit(url).netloc or url
         try:
             async with asyncio.timeout(self.config.timeout):
@@ -452,7 +464,7 @@ class Fetcher:
                 wait=_retry_after(response.headers.get("Retry-After")),
                 rank=_SAID_WHY if said else _ANSWERED,
             )
-        cap = self.config.max_bytes
+        cap = request.max_bytes or self.config.max_bytes
         declared = response.content_length
         if declared is not None and declared > cap and not response.headers.get("Content-Encoding"):
             raise _Failure(

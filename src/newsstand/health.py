@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from . import schedule
 from .config import Config
 from .model import FeedRecord, FeedState, WorkerRecord
-from .store import StoreError, is_postgres, open_postgres, open_store
+from .store import Store, StoreError, is_postgres, open_postgres, open_store
 
 # the order of the table: the sickest first
 STATES = ("gone", "failing", "never fetched", "disabled", "ok")
@@ -50,10 +50,24 @@ class Fleet:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageCache:
+    """The image cache: its files, what the site publishes of them, and the hosts whose
+    pictures fail (host, pictures failing, the latest error)."""
+
+    files: int
+    bytes: int
+    published: int
+    published_bytes: int
+    max_bytes: int  # [images] max_bytes
+    failing: tuple[tuple[str, int, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HealthReport:
     feeds: tuple[FeedHealth, ...]
     alert_share: float
     fleet: Fleet | None = None  # PostgreSQL stores only
+    images: ImageCache | None = None  # None: no store yet, or [images] enabled = false
 
     @property
     def failing(self) -> int:
@@ -82,6 +96,7 @@ class HealthReport:
             "alert_share": self.alert_share,
             "alert": self.alert,
             **({"fleet": asdict(self.fleet)} if self.fleet is not None else {}),
+            **({"images": asdict(self.images)} if self.images is not None else {}),
         }
 
 
@@ -104,15 +119,18 @@ def feed_health(config: Config, *, missing_ok: bool = False) -> HealthReport:
     records: dict[str, FeedRecord] = {}
     states: dict[str, FeedState] = {}
     fleet = None
+    images = None
     if is_postgres(config.store.url):
         with open_postgres(config.store.url, lock=False) as pg:
             records = {record.key: record for record in pg.feed_records()}
             states = pg.states()
             fleet = Fleet(tuple(pg.workers()), *pg.claim_lag(), due_now=pg.unclaimed())
+            images = _images(config, pg)
     elif config.state.db.exists():
         with open_store(config.store.url, lock=False) as store:
             records = {record.key: record for record in store.feed_records()}
             states = store.states()
+            images = _images(config, store)
     elif not missing_ok:
         raise StoreError(f"no store at {config.state.db} yet: run `newsstand run` first")
     plan = schedule.plan(config.enabled_feeds, states, config.fetch, datetime.now(UTC))
@@ -145,4 +163,13 @@ def feed_health(config: Config, *, missing_ok: bool = False) -> HealthReport:
             )
         )
     feeds.sort(key=lambda f: (STATES.index(f.state), -f.failures, f.feed))
-    return HealthReport(tuple(feeds), config.health.alert_share, fleet)
+    return HealthReport(tuple(feeds), config.health.alert_share, fleet, images)
+
+
+def _images(config: Config, store: Store) -> ImageCache | None:
+    if not config.images.enabled:
+        return None
+    files, size, published, published_size, failing = store.image_stats()
+    return ImageCache(
+        files, size, published, published_size, config.images.max_bytes, tuple(failing)
+    )

@@ -306,3 +306,22 @@ class WorkerRecord:
     last_error: str | None
     queries: int  # statements its main connection ran (the lease thread's not counted)
     holding: int  # feeds it holds a live lease on now
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """A picture the site shows, as the store keeps it: where it came from, the file made
+    of it (``name`` None: none, see ``error``) and what fetching it met."""
+
+    url: str  # the original, absolute
+    host: str
+    name: str | None = None  # "<hash>.webp" in the image cache (and on the site)
+    width: int = 0  # pixels of that file
+    height: int = 0
+    size: int = 0  # bytes of that file
+    referer: str | None = None  # the Referer it was asked with
+    error: str | None = None  # why there is no file: the last failure, or the refusal
+    failures: int = 0  # attempts that failed, in a row
+    retry: bool = False  # the failure may pass: ask again on a later run
+    fetched: str | None = None  # UTC ISO time of the last attempt
+    published: bool = False  # within [images] max_bytes: the site carries the file

@@ -23,7 +23,7 @@ from .config import Config
 from .control import Clock, Interrupted, Progress, check, utcnow
 from .gather import Gathering
 from .model import Feed, FeedReport
-from .publish import posts
+from .publish import images, posts
 from .publish.hexo import PublishResult
 from .publish.site import SiteError, SiteResult, build_site
 from .report import RunSummary
@@ -206,6 +206,12 @@ def run(
                 do_publish = False  # nothing new: the posts and the site are as they were
                 if hexo:
                     ledger.end(complete=False)
+        if do_publish and images.wanted(config):
+            check(stop)
+            fetching = time.monotonic()
+            summary.images = images.run(config, store, workers, stop)
+            summary.add_warnings(summary.images.warnings)
+            summary.phases["images"] = time.monotonic() - fetching
         if do_publish:
             summary.published = publish(
                 config, store, progress=progress, workers=workers, stop=stop
@@ -218,6 +224,7 @@ def run(
                 - summary.phases.get("fetch", 0.0)
                 - summary.phases.get("stories", 0.0)
                 - summary.phases.get("fulltext", 0.0)
+                - summary.phases.get("images", 0.0)
             )
         if do_publish and config.site_output.enabled:  # still holding the store's lock
             check(stop)

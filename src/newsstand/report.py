@@ -12,6 +12,7 @@ from typing import Any
 from .fulltext import Articles
 from .model import FeedReport, Fetched
 from .publish.hexo import PublishResult
+from .publish.images import ImagesResult
 from .publish.site import SiteResult
 from .stories import Grouped
 
@@ -31,6 +32,7 @@ class RunSummary:
     retention_removed: int = 0
     stories: Grouped | None = None  # what story grouping did (None: not run)
     articles: Articles | None = None  # what the full-text pass did (None: not run)
+    images: ImagesResult | None = None  # what the image pass did (None: not run)
     elapsed: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
@@ -106,6 +108,15 @@ class RunSummary:
             "articles": {
                 "fetched": self.articles.fetched if self.articles else 0,
                 "used": self.articles.used if self.articles else 0,
+            },
+            "images": {
+                "fetched": self.images.fetched if self.images else 0,
+                "made": self.images.made if self.images else 0,
+                "failed": self.images.failed if self.images else 0,
+                "refused": self.images.refused if self.images else 0,
+                "published": self.images.published if self.images else 0,
+                "published_bytes": self.images.published_bytes if self.images else 0,
+                "evicted": self.images.evicted if self.images else 0,
             },
             "posts": {
                 "written": published.written,

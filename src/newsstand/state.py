@@ -36,3 +36,12 @@ class State:
     def deploy_caches(self) -> Path:
         """A bare cache repository per deploy target (and the store's data branch)."""
         return self.folder / "deploy"
+
+    @property
+    def images(self) -> Path:
+        """The image cache: the site's pictures as small WebP files, named by their hash."""
+        return self.folder / "images"
+
+    def picture(self, name: str) -> Path:
+        """A file of the image cache, by its name ("<hash>.webp"), under a two-letter folder."""
+        return self.images / name[:2] / name

@@ -8,6 +8,11 @@ from email.utils import format_datetime
 from pathlib import Path
 
 
+def _key(key: str) -> str:
+    """A key of an inline table: bare when TOML allows it, else quoted ("img.example.com")."""
+    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
+
+
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -16,7 +21,7 @@ def _toml_value(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):  # an inline table
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -27,8 +32,13 @@ EVERY_RUN = {"interval": 0, "min_interval": 0}
 
 def write_config(root: Path, feeds: list[dict], **sections: dict) -> Path:
     """Write a newsstand.toml under ``root``: ``sections`` by name, then ``[[feeds]]``.
-    ``[fetch]`` fetches every feed on every run unless ``fetch`` says otherwise."""
+    ``[fetch]`` fetches every feed on every run unless ``fetch`` says otherwise;
+    ``[images]`` is off unless ``images`` is given."""
     sections["fetch"] = {**EVERY_RUN, **sections.get("fetch", {})}
+    # Tests' feeds point their pictures at hosts on the internet (example.org, the seed
+    # post's sinaimg.cn), and no test reaches the internet: the image pass is off unless
+    # a test asks for it (``images={}`` for the defaults).
+    sections.setdefault("images", {"enabled": False})
     lines: list[str] = []
     for name, table in sections.items():
         lines.append(f"[{name.replace('__', '.')}]")

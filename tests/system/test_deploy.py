@@ -492,3 +492,46 @@ def test_run_deploy_pushes_nothing_after_an_incomplete_run(tmp_path: Path, feeds
     assert done.returncode == 1
     assert "nothing was deployed" in done.stderr
     assert git("--git-dir", str(remote), "branch", "--list") == ""
+
+
+def test_the_image_cache_rides_with_the_store_to_a_fresh_machine(tmp_path: Path) -> None:
+    from support.pictures import photo
+
+    with FeedServer() as server:
+        for n in (1, 2):
+            server.routes[f"/p/{n}.jpg"] = Resource(photo(seed=n), "image/jpeg")
+        news = [
+            {**item, "html": f'<p><img src="{server.url(f"/p/{n}.jpg")}"></p>' + item["html"]}
+            for n, item in zip((1, 2), items(1, 2), strict=True)
+        ]
+        server.routes["/news"] = Resource(rss(news))
+        remote = bare(tmp_path / "pages.git")
+
+        def with_images(root: Path) -> Path:
+            return write_config(
+                root,
+                [{"url": server.url("/news"), "category": "新闻", "source": "S"}],
+                fetch={"timeout": 5, "retries": 0},
+                deploy={"repo": str(remote)},
+                images={},  # on, as by default
+            )
+
+        config = with_images(tmp_path / "a")
+        ok(newsstand(config, "run"))
+        cache = tmp_path / "a" / ".newsstand" / "images"
+        pictures = folder_files(cache)
+        assert len(pictures) == 2
+        ok(newsstand(config, "store", "save"))
+        saved = tree_files(remote, "newsstand-data")
+        assert {f"images/{path}": blob for path, blob in pictures.items()}.items() <= saved.items()
+        asked = sum(1 for path, _ in server.requests if path.startswith("/p/"))
+
+        # a fresh runner: the store and its pictures come back; no host is asked again
+        fresh = with_images(tmp_path / "b")
+        ok(newsstand(fresh, "store", "restore"))
+        assert folder_files(tmp_path / "b" / ".newsstand" / "images") == pictures
+        ok(newsstand(fresh, "run"))
+        assert sum(1 for path, _ in server.requests if path.startswith("/p/")) == asked
+        site = tmp_path / "b" / "public"
+        assert {p.name for p in (site / "images").iterdir()} == {Path(p).name for p in pictures}
+        assert "/images/" in (site / "index.html").read_text("utf-8")

@@ -527,7 +527,7 @@ def test_the_starter_url_feed_example_is_valid(here: Path) -> None:
         pytest.param(
             '[database]\nurl = "x.db"\n',
             "newsstand.toml:1: unknown section [database] (known: [deploy], [feeds], [fetch], "
-            "[health], [output], [rsshub], [site], [store], [stories])",
+            "[health], [images], [output], [rsshub], [site], [store], [stories])",
             id="unknown section, nothing close",
         ),
         pytest.param(

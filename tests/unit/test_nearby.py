@@ -3,7 +3,7 @@ entry changes them."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsstand.model import IndexRow
@@ -18,6 +18,7 @@ def test_the_pager_shows_the_front_nearby_pages_and_the_oldest() -> None:
     assert pager(9, 2) == [0, None, 4, 3, 2, 1]
 
 
+@settings(deadline=None)  # a busy machine is slow: no timing asserted
 @given(st.integers(1, 500), st.integers(1, 500), st.integers(1, 50))
 def test_a_page_far_from_the_newest_keeps_its_pager(current: int, last: int, more: int) -> None:
     if current > last:
@@ -38,6 +39,7 @@ def _rows(places: list[tuple[str, str]]) -> list[IndexRow]:
     ]
 
 
+@settings(deadline=None)  # a busy machine is slow: no timing asserted
 @given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz")), max_size=40))
 def test_an_entry_links_only_its_own_channel_and_source(places) -> None:
     rows = _rows(places)
@@ -61,6 +63,7 @@ def test_an_entry_links_only_its_own_channel_and_source(places) -> None:
         assert len(near.more) == min(MORE, same_source - shown)  # as many as there are
 
 
+@settings(deadline=None)  # a busy machine is slow: no timing asserted
 @given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xy")), min_size=1, max_size=40))
 def test_a_new_entry_changes_the_neighbours_of_few_entries(places) -> None:
     rows = _rows(places)

@@ -324,9 +324,31 @@ def print_health(report: HealthReport) -> None:
             table.add_row(*row, style="red" if row[1] in ("gone", "failing") else None)
         console = Console()
         console.print(table)
+        for line in _image_lines(report):
+            console.print(line, highlight=False, markup=False)
         console.print(verdict)
         return
     click.echo("\t".join(columns))
     for row in rows:
         click.echo("\t".join(row))
+    for line in _image_lines(report):
+        click.echo(line)
     click.echo(verdict)
+
+
+def _image_lines(report: HealthReport) -> list[str]:
+    """The image cache: its size, what the site publishes, the hosts whose pictures fail."""
+    cache = report.images
+    if cache is None:
+        return []
+
+    def size(n: int) -> str:
+        return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
+
+    lines = [
+        f"images   {cache.files} cached ({size(cache.bytes)}); the site publishes"
+        f" {cache.published} ({size(cache.published_bytes)} of {size(cache.max_bytes)})"
+    ]
+    for host, count, error in cache.failing:
+        lines.append(f"  {host}: {count} picture{'s' if count != 1 else ''} failing: {error}")
+    return lines

@@ -375,3 +375,19 @@ def describe(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return f"date/time {value.isoformat()}"
     return type(value).__name__
+
+
+def referers(v: dict[str, Any], _: Context) -> tuple[tuple[str, str], ...]:
+    """[images] referers: host (or ".suffix") -> the Referer its images want ("" for none)."""
+    pairs = []
+    for host, referer in v.items():
+        if not host or "/" in host or ":" in host.lstrip("."):
+            raise Bad(f'{host!r}: expected a host name such as "img.example.com" or ".example.com"')
+        if isinstance(referer, dict):
+            raise Bad(f'quote each host name: {{ "{host}.…" = "https://…" }}')
+        if not isinstance(referer, str):
+            raise Bad(f'{host}: expected a URL or "" (no Referer), got {describe(referer)}')
+        if referer and not referer.startswith(("http://", "https://")):
+            raise Bad(f'{host}: expected an http(s) URL or "" (no Referer), got {referer!r}')
+        pairs.append((host.lower(), referer))
+    return tuple(pairs)

@@ -24,6 +24,7 @@ DATE_FORMATS = ("iso", "rfc822", "local")
 FRONT_MATTER_EXTRAS = ("link", "updated")  # Hexo keys a post may carry beyond the seed's
 FULLTEXT_MODES = ("off", "auto")
 HEXO_STORIES = ("all", "first")
+HEXO_IMAGES = ("remote", "local")  # posts point at the original pictures, or copy ours
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_DEPLOY_MESSAGE = "newsstand: site update {time}"
 DEFAULT_DEPLOY_AUTHOR = "newsstand <newsstand@localhost>"
@@ -131,12 +132,22 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "window": Key(DURATION, "3d", c.positive),
         "threshold": Key(NUMBER, 0.4, c.similarity),
     },
+    ("images",): {  # the site's own copies of the pictures its pages show
+        "enabled": Key(BOOLEAN, True),
+        "content": Key(BOOLEAN, False),
+        "referers": Key(TABLE, {}, c.referers),
+        "max_bytes": Key(INTEGER, 300_000_000, c.positive),
+        "max_download": Key(INTEGER, 8 * 1024 * 1024, c.positive),
+        "width": Key(INTEGER, 400, c.positive),
+        "content_width": Key(INTEGER, 800, c.positive),
+    },
     ("output", "hexo"): {
         "enabled": Key(BOOLEAN, True),
         "dir": Key(STRING, DEFAULT_POSTS, c.folder),
         "date_format": Key(STRING, "iso", c.choice(*DATE_FORMATS)),
         "extra_front_matter": Key(STRINGS, [], c.choices(*FRONT_MATTER_EXTRAS)),
         "stories": Key(STRING, "all", c.choice(*HEXO_STORIES)),
+        "images": Key(STRING, "remote", c.choice(*HEXO_IMAGES)),
     },
     ("output", "site"): {
         "enabled": Key(BOOLEAN, True),

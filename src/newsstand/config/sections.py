@@ -27,6 +27,7 @@ _site, _rsshub, _store, _fetch = _of("site"), _of("rsshub"), _of("store"), _of("
 _hexo, _out, _health = _of("output", "hexo"), _of("output", "site"), _of("health")
 _deploy, _deploy_hexo = _of("deploy"), _of("deploy", "hexo")
 _stories = _of("stories")
+_images = _of("images")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class HexoConfig:
     date_format: str = _hexo("date_format")  # "iso", "rfc822" or "local"
     extra_front_matter: tuple[str, ...] = _hexo("extra_front_matter")  # "link", "updated"
     stories: str = _hexo("stories")  # "all" entries, or the "first" of each story only
+    images: str = _hexo("images")  # "remote": the original URLs; "local": copies in source/
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,17 @@ class StoriesConfig:
     enabled: bool = _stories("enabled")  # group entries of different feeds by event
     window: float = _stories("window")  # seconds: entries this far apart are never one story
     threshold: float = _stories("threshold")  # similarity (0..1) at which two entries join
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesConfig:
+    enabled: bool = _images("enabled")  # the site shows its own copies of the thumbnails
+    content: bool = _images("content")  # and of the pictures inside entries
+    referers: tuple[tuple[str, str], ...] = _images("referers")  # host -> Referer ("": none)
+    max_bytes: int = _images("max_bytes")  # what the site publishes of them, at most
+    max_download: int = _images("max_download")  # bytes: a larger picture is not fetched
+    width: int = _images("width")  # pixels: a thumbnail's width
+    content_width: int = _images("content_width")  # pixels: a picture in an entry's text
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +157,7 @@ class Config:
     site_output: SiteOutputConfig = field(default_factory=SiteOutputConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     stories: StoriesConfig = field(default_factory=StoriesConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     feeds: tuple[Feed, ...] = ()
 
@@ -161,4 +175,5 @@ SECTIONS: dict[str, tuple[SectionPath, type]] = {  # Config field -> its table a
     "site_output": (("output", "site"), SiteOutputConfig),
     "health": (("health",), HealthConfig),
     "stories": (("stories",), StoriesConfig),
+    "images": (("images",), ImagesConfig),
 }

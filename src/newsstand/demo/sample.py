@@ -52,9 +52,11 @@ def demo_server() -> FeedServer:
         # The feeds point their images at "{base}"; fill in where this server listens.
         body = body.replace(b"{base}", server.base.encode())
         server.routes[route] = Resource(body, content_type)
+    types = {".jpg": "image/jpeg", ".png": "image/png"}  # raster only: the site keeps them
     for image in _files("images").iterdir():
-        if image.name.endswith(".svg"):
-            server.routes[f"/images/{image.name}"] = Resource(image.read_bytes(), "image/svg+xml")
+        kind = types.get(image.name[image.name.rfind(".") :])
+        if kind:
+            server.routes[f"/images/{image.name}"] = Resource(image.read_bytes(), kind)
     return server
 
 
@@ -69,6 +71,11 @@ def demo_config(instance: str) -> str:
         "",
         "[rsshub]",
         f'instances = ["{instance}"]',
+        "",
+        "[images]",
+        "# the site keeps its own copies of the pictures, those inside the entries too:",
+        "# it shows them after the demo's server is gone",
+        "content = true",
         "",
         "[output.hexo]",
         'dir = "source/_posts"',

@@ -5,7 +5,11 @@ The branch (``[deploy] store_branch``) holds only the latest snapshot: one commi
 a parent, replaced by each save, so the repository does not grow with every run. A
 snapshot is the store copied with ``VACUUM INTO`` while the store lock is held, gzipped
 and cut into parts under 45 MB (GitHub refuses files over 100 MB), with ``store.json``
-naming the parts and the SHA-256 of the database they make.
+naming the parts and the SHA-256 of the database they make. The image cache
+(``State.images``: the site's pictures, files named by the hash of their bytes) rides
+along as the folder ``images/`` of the same tree: git stores each file once, so a save
+pushes only the pictures that are new since the snapshot it replaces, and a restore on
+a fresh machine (a new CI runner) brings back every picture without asking its host.
 
 Replacing the branch is a force-push, so it is guarded by a lease: a save pushes with
 ``--force-with-lease=refs/heads/<branch>:<sha>``, where ``<sha>`` is the snapshot this
@@ -30,6 +34,7 @@ from typing import BinaryIO
 
 from .. import __version__, locks
 from ..config import Config
+from ..files import write_atomic
 from ..store import is_postgres, open_store
 from ..store.sqlite import check_file
 from .git import Branch, DeployError, GitFailed, NotConfigured, Refused, Remote, cache_root
@@ -37,6 +42,8 @@ from .git import Branch, DeployError, GitFailed, NotConfigured, Refused, Remote,
 PART_SIZE = 40 * 1024 * 1024  # bytes of gzip per part: under GitHub's 50 MB warning
 FORMAT = 1
 META = "store.json"
+IMAGES = "images"  # the image cache's folder in the snapshot
+RESTORE_BATCH = 256  # pictures read from git per process
 _PART = re.compile(r"^newsstand\.db\.gz\.\d{3}$")
 
 
@@ -124,6 +131,7 @@ def _branch(config: Config, repo: str | None) -> Branch:
         cache_root(config),
         "store",
         config.deploy.token_env,
+        excludes=(".*",),  # a picture being written (a hidden temporary file)
     )
 
 
@@ -205,6 +213,7 @@ def save(
             raise DeployError(_newer(target, expected, tip))
 
         parts = _gzip_parts(snapshot, Path(tmp), part_size)
+        pictures, count = _pictures_tree(target, config.state.images)
         meta = {
             "format": FORMAT,
             "parts": [p.name for p in parts],
@@ -213,8 +222,11 @@ def save(
             "saved_at": when.isoformat(timespec="seconds"),
             "newsstand": __version__,
             "schema": schema,
+            "images": count,
         }
         records = [f"100644 blob {target.blob(p.read_bytes())}\t{p.name}" for p in parts]
+        if pictures:
+            records.append(f"040000 tree {pictures}\t{IMAGES}")
         records.append(f"100644 blob {target.blob(json.dumps(meta, indent=2).encode())}\t{META}")
         tree = target.git("mktree", input="\n".join(records).encode() + b"\n")
         message = f"newsstand: store snapshot {when.strftime('%Y-%m-%d %H:%M UTC')}"
@@ -235,6 +247,48 @@ def save(
             sum(p.stat().st_size for p in parts),
             digest,
         )
+
+
+def _pictures_tree(target: Branch, folder: Path) -> tuple[str | None, int]:
+    """The tree of the image cache (through the target's index: only files that are new
+    are read) and how many files it holds; (None, 0) without a cache."""
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return None, 0
+    tree = target.stage(folder)
+    count = target.git("ls-tree", "-r", "--name-only", "-z", tree).count("\0")
+    return tree, count
+
+
+def _restore_pictures(target: Branch, commit: str, folder: Path) -> int:
+    """Put the snapshot's pictures that ``folder`` lacks into it; how many."""
+    listed = target.remote.run(
+        "ls-tree", "-r", "-z", f"{commit}:{IMAGES}", git_dir=target.git_dir, check=False
+    )
+    if listed.returncode != 0:
+        return 0  # a snapshot without pictures
+    wanted = []
+    for record in filter(None, listed.stdout.split(b"\0")):
+        meta, _, name = record.decode("utf-8", "replace").partition("\t")
+        path = folder / name
+        if ".." not in Path(name).parts and not path.is_file():
+            wanted.append((meta.split()[2], path))
+    for start in range(0, len(wanted), RESTORE_BATCH):
+        batch = wanted[start : start + RESTORE_BATCH]
+        out = target.remote.run(
+            "cat-file",
+            "--batch",
+            git_dir=target.git_dir,
+            input="".join(f"{sha}\n" for sha, _ in batch).encode(),
+        ).stdout
+        at = 0
+        for _sha, path in batch:
+            header_end = out.index(b"\n", at)
+            size = int(out[at:header_end].split()[2])
+            data = out[header_end + 1 : header_end + 1 + size]
+            at = header_end + 1 + size + 1
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data)
+    return len(wanted)
 
 
 def _forget_old(target: Branch) -> None:
@@ -353,6 +407,7 @@ def restore(config: Config, *, repo: str | None = None, force: bool = False) -> 
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
                 leftover.unlink(missing_ok=True)
+        _restore_pictures(target, tip, config.state.images)
         _set_lease(target, tip)
         _forget_old(target)
         return Restored(

@@ -6,20 +6,60 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 from ..config import Config
 from ..control import Progress, check, stopping
-from ..files import remove_temporary_files
-from ..model import Output
+from ..files import remove_temporary_files, write_atomic
+from ..model import Item, Output
 from ..store import Store, open_store
 from ..workers import BATCH, Workers
 from .hexo import TARGET, HexoPublisher, PublishResult
 
 log = logging.getLogger(__name__)
+
+
+HEXO_PICTURES = "images"  # the Hexo source's folder of the site's pictures
+_PICTURE = re.compile(r"[0-9a-f]{32}\.webp")  # a name the image cache gives
+
+
+def mixed(revision: int, mark: str) -> int:
+    """An entry's revision folded with the picture its post shows: the post is written
+    again when the picture comes or goes."""
+    return (revision << 32) | zlib.crc32(mark.encode())
+
+
+def local_pictures(config: Config, store: Store) -> dict[str, tuple[str, str]]:
+    """With ``[output.hexo] images = "local"``: uid -> (its thumbnail's path in the Hexo
+    source, the file in the image cache), for the entries whose thumbnail the site
+    publishes; the files are put in ``source/images/`` (and those no longer published
+    taken out). Empty otherwise."""
+    if config.hexo.images != "local" or not config.images.enabled:
+        return {}
+    uids = store.picture_marks()
+    found: dict[str, tuple[str, str]] = {}
+    thumbnails = {item.uid: item.entry.thumbnail for item in store.items(uids)}
+    for uid, pictures in store.pictures(uids).items():
+        picture = pictures.get(thumbnails.get(uid) or "")
+        if picture and config.state.picture(picture[0]).is_file():
+            found[uid] = (f"{HEXO_PICTURES}/{picture[0]}", picture[0])
+    folder = config.hexo.dir.parent / HEXO_PICTURES
+    names = {name for _, name in found.values()}
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if _PICTURE.fullmatch(path.name) and path.name not in names:
+                path.unlink()  # a picture of ours the site no longer publishes
+    for name in names:
+        target = folder / name
+        if not target.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, config.state.picture(name).read_bytes())
+    return found
 
 
 def publisher(config: Config) -> HexoPublisher:
@@ -165,6 +205,12 @@ def publish(
     if config.hexo.stories == "first" and config.stories.enabled:
         for uid in store.story_followers():  # a story's later entries have no post
             revisions.pop(uid, None)
+    local = local_pictures(config, store)
+    if local:
+        revisions = {
+            uid: mixed(revision, local[uid][0]) if uid in local else revision
+            for uid, revision in revisions.items()
+        }
     stale = hexo.stale(revisions, previous, ledger.fresh(previous))
     gone = [uid for uid in previous if uid not in revisions]
     done = 0
@@ -176,9 +222,21 @@ def publish(
             progress("publish", done, len(stale), "")
 
     should_stop = stop.is_set if stop is not None else None
+
+    def items() -> Iterator[Item]:
+        for item in store.items(stale):
+            if item.uid in local:  # [output.hexo] images = "local": the site's own copy
+                thumbnail = "/" + local[item.uid][0]
+                item = replace(
+                    item,
+                    entry=replace(item.entry, thumbnail=thumbnail),
+                    revision=revisions[item.uid],
+                )
+            yield item
+
     try:
         result = hexo.publish(
-            store.items(stale),
+            items(),
             previous,
             gone,
             tick,
@@ -187,7 +245,7 @@ def publish(
         )
     except BrokenProcessPool:  # render here instead; writes are idempotent
         workers.broken, done = True, 0
-        result = hexo.publish(store.items(stale), previous, gone, tick, should_stop=should_stop)
+        result = hexo.publish(items(), previous, gone, tick, should_stop=should_stop)
     store.save_outputs(TARGET, result.outputs, result.forgotten)
     check(stop)
     if not result.errors:

@@ -227,4 +227,35 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], bool], ...] = (
         fetched TEXT NOT NULL
     );
     """,
+    # 8: the image cache: each picture by URL and the file made of it, each entry's
+    # pictures (thumbnail first) as listed for its revision, and which files the site
+    # publishes
+    """
+    CREATE TABLE IF NOT EXISTS images (
+        url TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        name TEXT,
+        width INTEGER NOT NULL DEFAULT 0,
+        height INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        referer TEXT,
+        error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        retry INTEGER NOT NULL DEFAULT 0,
+        fetched TEXT,
+        published INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS images_by_name ON images (name);
+    CREATE TABLE IF NOT EXISTS image_scans (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        revision INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS entry_images (
+        entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        PRIMARY KEY (entry_id, position)
+    );
+    CREATE INDEX IF NOT EXISTS entry_images_by_url ON entry_images (url);
+    """,
 )

@@ -180,4 +180,33 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         fetched {T} NOT NULL
     )
     """,
+    # 2: SQLite's 8: the image cache
+    f"""
+    CREATE TABLE images (
+        url {T} PRIMARY KEY,
+        host {T} NOT NULL,
+        name {T},
+        width BIGINT NOT NULL DEFAULT 0,
+        height BIGINT NOT NULL DEFAULT 0,
+        size BIGINT NOT NULL DEFAULT 0,
+        referer {T},
+        error {T},
+        failures BIGINT NOT NULL DEFAULT 0,
+        retry BIGINT NOT NULL DEFAULT 0,
+        fetched {T},
+        published BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX images_by_name ON images (name);
+    CREATE TABLE image_scans (
+        entry_id BIGINT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        revision BIGINT NOT NULL
+    );
+    CREATE TABLE entry_images (
+        entry_id BIGINT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        position BIGINT NOT NULL,
+        url {T} NOT NULL,
+        PRIMARY KEY (entry_id, position)
+    );
+    CREATE INDEX entry_images_by_url ON entry_images (url)
+    """,
 )

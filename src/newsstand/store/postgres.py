@@ -41,6 +41,7 @@ from .catalog import CatalogQueries
 from .dialect import POSTGRES
 from .errors import StoreBusy, StoreError
 from .fleet import FleetQueries
+from .images import ImageQueries
 from .outputs import OutputQueries
 from .pg_migrations import POSTGRES_MIGRATIONS
 from .stories import StoryQueries
@@ -185,7 +186,9 @@ def _retrying(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-class PostgresStore(FleetQueries, CatalogQueries, OutputQueries, StoryQueries, ArticleQueries):
+class PostgresStore(
+    FleetQueries, CatalogQueries, OutputQueries, StoryQueries, ArticleQueries, ImageQueries
+):
     """The PostgreSQL implementation of the store."""
 
     _sql = POSTGRES
@@ -370,6 +373,18 @@ for _name in (
     "search_routes",
     "route_counts",
     "route_origins",
+    "image_scans_due",
+    "save_image_scans",
+    "forget_image_scans",
+    "image_uses",
+    "image_records",
+    "save_image_records",
+    "set_published",
+    "forget_unused_images",
+    "published_pictures",
+    "pictures",
+    "picture_marks",
+    "image_stats",
     *FleetQueries.RETRIED,
 ):
     setattr(PostgresStore, _name, _retrying(getattr(PostgresStore, _name)))

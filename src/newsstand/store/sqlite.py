@@ -12,12 +12,15 @@ from .articles import ArticleQueries
 from .catalog import CatalogQueries
 from .errors import StoreBusy, StoreError
 from .feeds import FeedQueries
+from .images import ImageQueries
 from .migrations import MIGRATIONS
 from .outputs import OutputQueries
 from .stories import StoryQueries
 
 
-class SQLiteStore(FeedQueries, CatalogQueries, OutputQueries, StoryQueries, ArticleQueries):
+class SQLiteStore(
+    FeedQueries, CatalogQueries, OutputQueries, StoryQueries, ArticleQueries, ImageQueries
+):
     """The SQLite implementation of the store."""
 
     _db: sqlite3.Connection

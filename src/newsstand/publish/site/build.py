@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import shutil
 import time
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +23,7 @@ from pathlib import Path
 from ... import locks
 from ...config import Config
 from ...control import Progress
+from ...model import IndexRow
 from ...sources.opml import export_opml
 from ...store import open_store
 from ...workers import BATCH, POOL_THRESHOLD, Workers
@@ -28,7 +31,7 @@ from . import search, tree
 from .errors import SiteBusy, SiteError
 from .icons import static_icons
 from .plan import Page, Plan, Settings
-from .render import Renderer, render_batch, static_files, theme_hash
+from .render import PICTURES, Renderer, render_batch, static_files, theme_hash
 
 
 @dataclass(slots=True)
@@ -65,6 +68,7 @@ def settings_of(config: Config) -> Settings:
         language=out.language,
         timezone=config.site.timezone,
         stories=config.stories.enabled,
+        images=config.images.enabled,
     )
 
 
@@ -123,13 +127,15 @@ class _Build:
         theme = theme_hash(self.theme_dir, self.settings)
         subs = subscriptions(self.config)
         with open_store(self.config.store.url, lock=False, light=True) as store:
-            signature = hashlib.sha1(repr((theme, store.state(), subs)).encode()).hexdigest()
+            marks = store.picture_marks() if self.settings.images else {}
+            shown = sorted(marks.values())  # the pictures pages show: a change is a change
+            signature = hashlib.sha1(repr((theme, store.state(), subs, shown)).encode()).hexdigest()
             if old.get("signature") == signature and self.out.is_dir():
                 self.result.skipped = True
                 self.result.pages = len(old.get("pages", {}))
                 self._phase("plan")
                 return self.result
-            rows = store.site_index()
+            rows = with_pictures(store.site_index(), marks)
         plan = Plan(rows, self.settings, self.config.site.tz, subs, theme)
         if old.get("base") != plan.base:  # new templates, settings or categories:
             old = {**old, "pages": dict.fromkeys(old.get("pages", {}), "")}  # render all
@@ -144,6 +150,7 @@ class _Build:
         try:
             pages = self._render(plan, staging, old.get("pages", {}))
             static = self._static(staging, old.get("static", {}))
+            pictures = self._pictures(staging, old.get("images", []), marks)
             self._phase("render")
             searched = self._search(plan, staging, old.get("search", {}))
             self._phase("search")
@@ -155,6 +162,7 @@ class _Build:
                     "pages": pages,
                     "static": static,
                     "search": searched,
+                    "images": pictures,
                 },
             )
             tree.swap(staging, self.out)
@@ -243,6 +251,32 @@ class _Build:
         tree.remove(staging / "static", [n for n in before if n not in keys])
         return keys
 
+    def _pictures(self, staging: Path, before: list[str], marks: dict[str, str]) -> list[str]:
+        """The published pictures in ``images/``, linked from the image cache."""
+        if not marks:
+            names: list[str] = []
+        else:
+            with open_store(self.config.store.url, lock=False, light=True) as store:
+                names = store.published_pictures()
+        folder = staging / PICTURES
+        kept = set(names)
+        for name in before:
+            if name not in kept:
+                (folder / name).unlink(missing_ok=True)
+        for name in names:
+            target = folder / name
+            if target.exists():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            source = self.config.state.picture(name)
+            try:
+                os.link(source, target)
+            except FileNotFoundError:
+                continue  # left the cache since: its pages fall back to the original
+            except OSError:  # another file system
+                shutil.copyfile(source, target)
+        return names
+
     def _search(self, plan: Plan, staging: Path, before: dict[str, str]) -> dict[str, str]:
         chunks = plan.search_chunks
         keys = {str(c.number): c.key for c in chunks}
@@ -263,6 +297,19 @@ class _Build:
         search.index(staging, dirty, on_done)
         self.result.indexed = len(dirty)
         return keys
+
+
+def with_pictures(rows: list[IndexRow], marks: dict[str, str]) -> list[IndexRow]:
+    """The rows, each entry's revision folded with the pictures its pages show (``marks``),
+    so that a page is rendered again when one of its pictures comes or goes."""
+    if not marks:
+        return rows
+    return [
+        row._replace(revision=(row.revision << 32) | zlib.crc32(marks[row.uid].encode()))
+        if row.uid in marks
+        else row
+        for row in rows
+    ]
 
 
 def _batches(pages: Iterator[Page]) -> Iterator[list[Page]]:

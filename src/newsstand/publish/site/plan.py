@@ -70,6 +70,7 @@ class Settings:
     language: str
     timezone: str
     stories: bool = True  # a story of several feeds is one card on every list
+    images: bool = True  # pages show the site's own copies of the pictures ([images])
 
 
 def _key(*parts: object) -> str:

@@ -94,9 +94,14 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+PICTURES = "images"  # the site's folder of pictures (files of the image cache)
 CARD_CACHE = 20_000  # cards kept per process (~2 KB each)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
 _TAG = re.compile(r"<[^>]*>")
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"', re.I)
 _INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
 
 
@@ -104,6 +109,13 @@ def excerpt(content: str, limit: int = 120) -> str:
     """The first words of an entry's text."""
     text = " ".join(html.unescape(_TAG.sub(" ", _INVISIBLE.sub(" ", content))).split())
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def _opens_with(content: str, picture: str) -> bool:
+    """Whether ``content``'s first picture is ``picture`` (an entry's thumbnail, which
+    the page shows above the text)."""
+    match = _FIRST_IMG.search(content)
+    return bool(picture) and match is not None and html.unescape(match[1]) == picture
 
 
 def template_dirs(theme_dir: Path | None) -> list[Path]:
@@ -191,7 +203,8 @@ class Renderer:
             for part in ("header", "footer")
         }
         self.env = env
-        self._cards: dict[tuple[str, int], dict[str, object]] = {}
+        self._cards: dict[tuple[str, int, str], dict[str, object]] = {}
+        self.pictures: dict[str, dict[str, tuple[str, int, int]]] = {}  # of this batch
 
     def local_time(self, dt: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return dt.astimezone(self.tz).strftime(fmt)
@@ -201,20 +214,28 @@ class Renderer:
 
     def card(self, item: Item, path: str) -> dict[str, object]:
         """What a list shows of an entry; an entry is on ~6 lists, so it is made once."""
-        key = (item.uid, item.revision)
+        entry = item.entry
+        local = self.pictures.get(item.uid, {}).get(entry.thumbnail or "")
+        key = (item.uid, item.revision, local[0] if local else "")
         card = self._cards.get(key)
         if card is None:
             if len(self._cards) > CARD_CACHE:
                 self._cards.clear()
-            entry = item.entry
             assert entry.published is not None
+            picture = self.picture_path(local[0]) if local else None
             card = self._cards[key] = {
                 "uid": item.uid,
                 "title": entry.title,
                 "link": entry.link,
                 "href": self.links.href(path),
                 "path": path,
-                "thumbnail": entry.thumbnail,
+                "thumbnail": self.links.href(picture) if picture else entry.thumbnail,
+                # the picture for other sites (feeds, link previews): absolute
+                "image": self.settings.url + self.links.href(picture)
+                if picture
+                else entry.thumbnail,
+                "width": local[1] if local else None,  # pixels, when the site has the file
+                "height": local[2] if local else None,
                 "published": entry.published,
                 "iso": entry.published.astimezone(UTC).isoformat(timespec="seconds"),
                 "when": self.local_time(entry.published),
@@ -229,11 +250,39 @@ class Renderer:
             }
         return card
 
+    @staticmethod
+    def picture_path(name: str) -> str:
+        return f"{PICTURES}/{name}"
+
+    def content(self, item: Item, absolute: bool = False) -> str:
+        """An entry's HTML, sanitised, its pictures the site's own where it has them."""
+        return self._local(item, clean_html(item.entry.content, item.entry.link), absolute)
+
+    def _local(self, item: Item, cleaned: str, absolute: bool = False) -> str:
+        local = self.pictures.get(item.uid)
+        if not local:
+            return cleaned
+        prefix = self.settings.url if absolute else ""
+
+        def swap(match: re.Match[str]) -> str:
+            tag = match[0]
+            src = _SRC.search(tag)
+            found = local.get(html.unescape(src[1])) if src else None
+            if src is None or found is None:
+                return tag
+            name, width, height = found
+            url = html.escape(prefix + self.links.href(self.picture_path(name)))
+            ours = f' src="{url}" width="{width}" height="{height}"'
+            return _SIZE.sub("", tag[: src.start()]) + ours + _SIZE.sub("", tag[src.end() :])
+
+        return _IMG_TAG.sub(swap, cleaned)
+
     def render(self, pages: Iterable[Page]) -> list[tuple[str, int]]:
         """Render and write ``pages``; return (path, bytes written) for each."""
         pages = list(pages)
         wanted = {uid for page in pages for uid in page.uids}
         items = {item.uid: item for item in self.store.items(wanted)} if wanted else {}
+        self.pictures = self.store.pictures(wanted) if wanted and self.settings.images else {}
         written = []
         for page in pages:
             shown = [
@@ -264,7 +313,14 @@ class Renderer:
         if page.template == "entry.html":
             shown = {item.uid: (item, self.card(item, path)) for item, path in items}
             entry, context["item"] = shown[page.uids[0]]
-            context["content"] = clean_html(entry.entry.content, entry.entry.link)
+            cleaned = clean_html(entry.entry.content, entry.entry.link)
+            shown_content = context["content"] = self._local(entry, cleaned)
+            # no hero when the text's first picture is the same (the same URL or file)
+            card = cast(dict[str, object], context["item"])
+            context["hero"] = not (
+                _opens_with(cleaned, entry.entry.thumbnail or "")
+                or _opens_with(shown_content, str(card["thumbnail"] or ""))
+            )
             for name in ("older", "newer"):  # the entry's neighbours, as cards (or None)
                 uid = cast(str | None, page.context[name])
                 context[name] = shown[uid][1] if uid in shown else None
@@ -278,7 +334,7 @@ class Renderer:
                 cards = [
                     {
                         **card,
-                        "content": clean_html(item.entry.content, item.entry.link),
+                        "content": self.content(item, absolute=True),
                         "updated": item.entry.updated or item.entry.published,
                     }
                     for card, (item, _) in zip(cards, items, strict=True)

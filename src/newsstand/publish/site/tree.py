@@ -54,6 +54,7 @@ class Manifest(TypedDict, total=False):
     pages: dict[str, str]  # page path -> its input key
     static: dict[str, str]  # static file -> its digest
     search: dict[str, str]  # search bundle number -> its input key
+    images: list[str]  # the pictures (files of images/) the site carries
 
 
 def read_manifest(site: Path) -> Manifest:

@@ -20,3 +20,49 @@
     });
   });
 })();
+
+// A picture that cannot be loaded (its host gone, or refusing us): a card shows its
+// lettered tile, an entry page drops the picture (keeping its alt text). Inline handlers
+// are not allowed by the page's CSP, so one listener catches every image's error, and a
+// sweep catches those that failed before this script ran.
+(function () {
+  function fallback(img) {
+    if (img.dataset.failed) return;
+    img.dataset.failed = "1";
+    var thumb = img.closest(".thumb");
+    if (thumb) {
+      var tile = document.createElement("span");
+      tile.className = "initial";
+      tile.textContent = img.dataset.initial || "";
+      img.replaceWith(tile);
+      return;
+    }
+    var hero = img.closest(".hero");
+    if (hero) {
+      hero.remove();
+      return;
+    }
+    var alt = img.getAttribute("alt");
+    if (alt) {
+      var text = document.createElement("span");
+      text.className = "missing";
+      text.textContent = alt;
+      img.replaceWith(text);
+    } else {
+      img.remove();
+    }
+  }
+  document.addEventListener("error", function (event) {
+    var target = event.target;
+    if (target && target.tagName === "IMG") fallback(target);
+  }, true);
+  function sweep() {
+    var images = document.querySelectorAll("img");
+    for (var i = 0; i < images.length; i++) {
+      var img = images[i];
+      if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) fallback(img);
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", sweep);
+  else sweep();
+})();
