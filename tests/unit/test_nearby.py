@@ -31,7 +31,9 @@ def test_a_page_far_from_the_newest_keeps_its_pager(current: int, last: int, mor
 
 def _rows(places: list[tuple[str, str]]) -> list[IndexRow]:
     return [
-        IndexRow(i, f"u{i}", 1, f"2024-01-01T{i // 60:02d}:{i % 60:02d}:00", "c", source, channel)
+        IndexRow(
+            i, f"u{i}", 1, f"2024-01-01T{i // 60:02d}:{i % 60:02d}:00", "c", source, channel, i
+        )
         for i, (source, channel) in enumerate(places)
     ]
 

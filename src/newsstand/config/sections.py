@@ -91,6 +91,7 @@ class SiteOutputConfig:
     theme_dir: Path | None = None  # templates here override the shipped ones, by name
     language: str = _out("language")  # interface labels: "zh-CN" or "en"
     base_path: str = _out("base_path")  # "/" or "/repo/" (GitHub project pages)
+    full_entries: int = _out("full_entries")  # newest entries with full pages; 0: all
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ class SiteResult:
     removed: int = 0  # pages the site no longer has
     indexed: int = 0  # search bundles (re-)built
     skipped: bool = False  # nothing had changed: the site was not touched
+    size: tree.Size | None = None  # what the built site weighs
+    warnings: list[str] = field(default_factory=list)  # near GitHub Pages' limits
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
@@ -51,6 +53,14 @@ class SiteResult:
             "removed": self.removed,
             "search_bundles_indexed": self.indexed,
             "skipped": self.skipped,
+            "bytes": self.size["bytes"] if self.size else None,
+            "files": self.size["files"] if self.size else None,
+            "fullest_folder": (
+                {"path": self.size["folder"], "entries": self.size["entries"]}
+                if self.size
+                else None
+            ),
+            "warnings": self.warnings,
             "phase_seconds": {k: round(v, 3) for k, v in self.phase_seconds.items()},
         }
 
@@ -65,6 +75,7 @@ def settings_of(config: Config) -> Settings:
         language=out.language,
         timezone=config.site.timezone,
         stories=config.stories.enabled,
+        full_entries=config.site_output.full_entries,
     )
 
 
@@ -127,6 +138,7 @@ class _Build:
             if old.get("signature") == signature and self.out.is_dir():
                 self.result.skipped = True
                 self.result.pages = len(old.get("pages", {}))
+                self._sized(old.get("size"))
                 self._phase("plan")
                 return self.result
             rows = store.site_index()
@@ -147,6 +159,9 @@ class _Build:
             self._phase("render")
             searched = self._search(plan, staging, old.get("search", {}))
             self._phase("search")
+            size = tree.measure(staging)
+            self._sized(size)
+            self._phase("measure")
             tree.write_manifest(
                 staging,
                 {
@@ -155,6 +170,7 @@ class _Build:
                     "pages": pages,
                     "static": static,
                     "search": searched,
+                    "size": size,
                 },
             )
             tree.swap(staging, self.out)
@@ -163,6 +179,10 @@ class _Build:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return self.result
+
+    def _sized(self, size: tree.Size | None) -> None:
+        self.result.size = size
+        self.result.warnings = tree.warnings(size) if size else []
 
     def _render(self, plan: Plan, staging: Path, before: dict[str, str]) -> dict[str, str]:
         keys: dict[str, str] = {}

@@ -28,7 +28,8 @@ from ...files import write_fd
 from ...model import Item
 from ...store import open_store
 from .errors import SiteError
-from .plan import Links, Page, Settings
+from .links import Links
+from .plan import Page, Settings
 
 PACKAGE_TEMPLATES = Path(str(resources.files(__package__) / "templates"))
 PACKAGE_STATIC = Path(str(resources.files(__package__) / "static"))
@@ -94,6 +95,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+SUMMARY = 200  # characters of text a compact entry page shows
 CARD_CACHE = 20_000  # cards kept per process (~2 KB each)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
 _TAG = re.compile(r"<[^>]*>")
@@ -182,7 +184,7 @@ class Renderer:
             nav=nav,
             lang=settings.language,
             href=href,
-            absolute=lambda path: settings.url + href(path),
+            absolute=lambda path: settings.url + self.links.uri(path),
             static=lambda name: href("static/" + name),
         )
         # What every page shares is rendered once, not once per page.
@@ -261,10 +263,13 @@ class Renderer:
         template = self.env.get_template(page.template)
         context = dict(page.context)
         context["path"] = page.path
-        if page.template == "entry.html":
+        if page.template in ("entry.html", "entry_compact.html"):
             shown = {item.uid: (item, self.card(item, path)) for item, path in items}
             entry, context["item"] = shown[page.uids[0]]
-            context["content"] = clean_html(entry.entry.content, entry.entry.link)
+            if page.template == "entry.html":
+                context["content"] = clean_html(entry.entry.content, entry.entry.link)
+            else:  # a compact page: the first words instead of the article
+                context["summary"] = excerpt(entry.entry.content, SUMMARY)
             for name in ("older", "newer"):  # the entry's neighbours, as cards (or None)
                 uid = cast(str | None, page.context[name])
                 context[name] = shown[uid][1] if uid in shown else None
@@ -284,6 +289,7 @@ class Renderer:
                     for card, (item, _) in zip(cards, items, strict=True)
                 ]
             context["items"] = cards
+            context["compact"] = frozenset(cast(list[str], page.context.get("compact", ())))
         return template.render(context).encode("utf-8")
 
     def write(self, path: str, data: bytes) -> None:
