@@ -247,6 +247,9 @@ class Branch:
         exclude.write_text("".join(f"{p}\n" for p in self.excludes), encoding="utf-8")
         settings = {
             "core.trustctime": "false",  # the site builder re-links unchanged files
+            # a cache restored on a fresh CI runner has new inodes, owners and ctimes:
+            # size and mtime (which a restore keeps) decide what is read again
+            "core.checkStat": "minimal",
             "core.autocrlf": "false",
             "core.safecrlf": "false",
             "core.excludesFile": str(exclude),  # not the user's global ignore file
