@@ -14,7 +14,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -248,20 +248,55 @@ def _size(n: int) -> str:
     return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n // 1024} KB"
 
 
-class Fetcher:
-    """Fetches feeds with shared limits. Use as ``async with Fetcher(cfg) as f:``."""
+def host_key(url: str) -> str:
+    """``host:port`` of an http(s) URL, the port spelt out: what a per-host limit counts."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{(parts.hostname or '').lower()}:{port}"
 
-    def __init__(self, config: FetchConfig, *, backoff: float = 1.0) -> None:
+
+def instance_limits(rsshub: RSSHubConfig) -> dict[str, int]:
+    """Requests at a time to each RSSHub instance's host, where [rsshub] per_host is set."""
+    if rsshub.per_host is None:
+        return {}
+    return {host_key(instance): rsshub.per_host for instance in rsshub.instances}
+
+
+class Fetcher:
+    """Fetches feeds with shared limits. Use as ``async with Fetcher(cfg) as f:``.
+
+    At most ``[fetch] per_host`` requests at a time go to one host, or the host's own
+    number in ``host_limits`` (``instance_limits``: an RSSHub instance)."""
+
+    def __init__(
+        self,
+        config: FetchConfig,
+        *,
+        backoff: float = 1.0,
+        host_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.config = config
         self.backoff = backoff
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
         self._proxies = Proxies()
+        self._host_limits = dict(host_limits or {})
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        key = host_key(url)
+        slot = self._hosts.get(key)
+        if slot is None:
+            slot = self._hosts[key] = asyncio.Semaphore(
+                self._host_limits.get(key, self.config.per_host)
+            )
+        return slot
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
             limit=self.config.concurrency,
-            limit_per_host=self.config.per_host,
+            # the per-host limits are the semaphores of ``_host_slot``; this only caps them
+            limit_per_host=max([self.config.per_host, *self._host_limits.values()]),
             ttl_dns_cache=300,
         )
         self._session = aiohttp.ClientSession(
@@ -363,15 +398,18 @@ class Fetcher:
                 while True:
                     proxy = self._proxies.for_url(asked)  # each hop its own: loopback never
                     via.append(proxy)
-                    async with self._session.get(
-                        asked,
-                        headers=headers,
-                        allow_redirects=False,
-                        proxy=proxy.url if proxy else None,
-                        proxy_auth=aiohttp.BasicAuth(proxy.user, proxy.password or "")
-                        if proxy and proxy.user
-                        else None,
-                    ) as response:
+                    async with (
+                        self._host_slot(asked),
+                        self._session.get(
+                            asked,
+                            headers=headers,
+                            allow_redirects=False,
+                            proxy=proxy.url if proxy else None,
+                            proxy_auth=aiohttp.BasicAuth(proxy.user, proxy.password or "")
+                            if proxy and proxy.user
+                            else None,
+                        ) as response,
+                    ):
                         location = response.headers.get("Location")
                         if response.status not in REDIRECTS or not location:
                             return await self._handle(url, request, response, hops)

@@ -24,7 +24,7 @@ from . import report, schedule
 from .clean import clean_entry
 from .config import Config
 from .control import Clock, Progress, stopping
-from .fetch import Fetcher, Request, feed_request
+from .fetch import Fetcher, Request, feed_request, instance_limits
 from .model import Feed, FeedReport, Fetched, Outcome, ParsedFeed, Stored
 from .parse import ParseError, parse
 from .rsshub import instance_answers, instance_order
@@ -97,7 +97,11 @@ class Gathering:
 
     async def _gather(self, feeds: Sequence[Feed]) -> None:
         pool = self.workers.for_jobs(len(feeds))
-        async with Fetcher(self.config.fetch, backoff=self.backoff) as fetcher:
+        async with Fetcher(
+            self.config.fetch,
+            backoff=self.backoff,
+            host_limits=instance_limits(self.config.rsshub),
+        ) as fetcher:
             everything = asyncio.gather(*(self._one(feed, fetcher, pool) for feed in feeds))
             watcher = asyncio.create_task(self._cancel_on_stop(everything))
             with contextlib.suppress(asyncio.CancelledError):

@@ -105,6 +105,7 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "access_key": Key(STRING, None, c.optional_text),
         "access_key_env": Key(STRING, "RSSHUB_ACCESS_KEY", c.env_name),
         "access": Key(STRING, "key", c.choice(*rsshub.ACCESS_KINDS)),
+        "per_host": Key(INTEGER, None, c.positive),
     },
     ("store",): {
         "url": Key(STRING, SQLITE_PREFIX + DEFAULT_DB, c.store_url),

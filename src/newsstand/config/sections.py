@@ -46,6 +46,7 @@ class RSSHubConfig:
     access_key: str | None = field(default=None, repr=False)  # a secret: never shown
     access_key_env: str = _rsshub("access_key_env")  # holds the key when access_key is unset
     access: str = _rsshub("access")  # "key" (the key) or "code" (MD5 of route + key)
+    per_host: int | None = None  # requests at a time to each instance; None: [fetch] per_host
 
 
 @dataclass(frozen=True, slots=True)
