@@ -160,10 +160,20 @@ def main() -> None:
                 f"{files} files, {size / 1048576:.0f} MB on disk; phases "
                 f"{result['phase_seconds']}"
             )
+            phases = result["phase_seconds"]
             if name == "full build":
                 where, most = fullest(site)
                 print(f"  bytes: {breakdown(site, args.entries)}")
                 print(f"  fullest folder: {where} ({most} entries)")
+                print(
+                    f"RESULT site-cold entries={args.entries}: {wall:.1f} s,"
+                    f" search {phases.get('search', 0):.1f} s,"
+                    f" render {phases.get('render', 0):.1f} s, peak {peak:.0f} MB,"
+                    f" {result['bytes'] / 1e6:.0f} MB in {result['files']} files,"
+                    f" fullest folder {most}, {wall / args.entries * 1000:.2f} ms an entry"
+                )
+            elif name.startswith("rebuild after"):
+                print(f"RESULT site-rebuild-100 entries={args.entries}: {wall:.1f} s")
         subprocess.run(["sync"], check=False)
 
 
