@@ -114,6 +114,10 @@ def test_no_folder_of_a_long_history_holds_over_3000_entries() -> None:
                 entries[str(parent)] += 1
     assert max(entries.values()) <= tree.FOLDER_LIMIT
     assert entries["page"] > 1000 and entries["posts/2024/03"] <= 31
+    # a month lists its days (each paginated) and its newest entries, no pages of its own
+    paths = [page.path for page in plan.pages()]
+    assert not [p for p in paths if p.startswith("archives/2024/03/page/")]
+    assert "archives/2024/03/01/page/1.html" in paths
     # a numbered page keeps its path as the list grows
     longer = Plan(_rows(9100, 30), settings, ZoneInfo("UTC"), "", "theme")
     paths = {p.path for p in plan.pages() if "/page/" in "/" + p.path}

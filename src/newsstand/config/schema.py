@@ -146,7 +146,7 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "theme_dir": Key(STRING, None, c.folder),
         "language": Key(STRING, "zh-CN", c.choice(*LANGUAGES)),
         "base_path": Key(STRING, "/", c.base_path),
-        "full_entries": Key(INTEGER, 20000, c.not_negative),
+        "full_entries": Key(INTEGER, 10000, c.not_negative),
     },
     ("health",): {
         "backoff": Key(NUMBER, 15.0, c.positive),

@@ -3,6 +3,7 @@ IRI) or from a feed or sitemap (a URI)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from urllib.parse import quote
@@ -21,6 +22,7 @@ def _quote(match: re.Match[str]) -> str:
     return quote(match.group(0), safe="")
 
 
+@functools.lru_cache(maxsize=65536)  # a site has few places, each named on many pages
 def segment(name: str) -> str:
     """A folder name for a category, source or channel that cannot clash with ours."""
     name = safe_segment(name, max_bytes=120)

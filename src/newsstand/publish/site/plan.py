@@ -90,6 +90,7 @@ class _List:
     revisions: list[int] = field(default_factory=list)
     children: list[tuple[str, str, int]] = field(default_factory=list)
     feeds: bool = False
+    paged: bool = True  # False: the front only (a month: its days list every entry)
 
 
 class Plan:
@@ -179,7 +180,9 @@ class Plan:
                         if table is months
                         else [(f"{at:%Y-%m}", links.href(links.month(at) + "/index.html"))]
                     )
-                    lst = table[folder] = _List(folder, "archive", title, crumbs)
+                    lst = table[folder] = _List(
+                        folder, "archive", title, crumbs, paged=table is not months
+                    )
                 if lists is None or lst.folder not in lists:
                     lst.uids.append(uid)
                     lst.revisions.append(revision)
@@ -229,7 +232,7 @@ class Plan:
         prefix = lst.folder + "/" if lst.folder else ""
         total = len(lst.uids)
         older_than_front = total - per_page  # entries [0, older_than_front) are not on the front
-        last = (older_than_front - 1) // per_page + 1 if older_than_front > 0 else 0
+        last = (older_than_front - 1) // per_page + 1 if older_than_front > 0 and lst.paged else 0
         base = {
             "kind": lst.kind,
             "title": lst.title,

@@ -95,10 +95,11 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-SUMMARY = 200  # characters of text a compact entry page shows
+SUMMARY = 160  # characters of text a compact entry page shows
 CARD_CACHE = 20_000  # cards kept per process (~2 KB each)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
 _TAG = re.compile(r"<[^>]*>")
+_INDENT = re.compile(r"\n[ \t]+")
 _INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
 
 
@@ -168,6 +169,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
+            auto_reload=False,  # a renderer lives for one build: no stat per include
             finalize=_printable,
         )
         env.filters["local"] = self.local_time
@@ -187,9 +189,10 @@ class Renderer:
             absolute=lambda path: settings.url + self.links.uri(path),
             static=lambda name: href("static/" + name),
         )
-        # What every page shares is rendered once, not once per page.
+        # What every page shares is rendered once, not once per page, without the
+        # templates' indentation (bytes on every page of the site).
         env.globals["chrome"] = {
-            part: markupsafe.Markup(env.get_template(f"_{part}.html").render())
+            part: markupsafe.Markup(_INDENT.sub("\n", env.get_template(f"_{part}.html").render()))
             for part in ("header", "footer")
         }
         self.env = env
