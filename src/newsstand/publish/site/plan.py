@@ -188,6 +188,10 @@ class Plan:
                     lst.revisions.append(revision)
                     if lists is not None:
                         lists.add(lst.folder)
+        below: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+        for key in places:  # each place's children, found once (not each against all)
+            if len(key) > 1:
+                below[key[:-1]].append(key)
         for key, lst in places.items():
             lst.children = sorted(
                 (
@@ -195,26 +199,31 @@ class Plan:
                     links.href(places[child].folder + "/index.html"),
                     len(places[child].uids),
                 )
-                for child in places
-                if len(child) == len(key) + 1 and child[:-1] == key
+                for child in below[key]
             )
+        days_of: dict[str, list[_List]] = defaultdict(list)
+        for day in days.values():
+            days_of[day.folder.rsplit("/", 1)[0]].append(day)
         for month in months.values():
             month.children = [
                 (d.title[-2:], links.href(d.folder + "/index.html"), len(d.uids))
-                for d in days.values()
-                if d.folder.startswith(month.folder + "/")
+                for d in days_of[month.folder]
             ]
-        self.tree = self._tree(places)
+        self.tree = self._tree(places, below)
         self.archive = [
             (m.title, links.href(m.folder + "/index.html"), len(m.uids))
             for m in reversed(months.values())
         ]
         return [home, *places.values(), *months.values(), *days.values()]
 
-    def _tree(self, places: dict[tuple[str, ...], _List]) -> list[dict[str, object]]:
+    def _tree(
+        self,
+        places: dict[tuple[str, ...], _List],
+        below: dict[tuple[str, ...], list[tuple[str, ...]]],
+    ) -> list[dict[str, object]]:
         def node(key: tuple[str, ...]) -> dict[str, object]:
             lst = places[key]
-            children = sorted(c for c in places if len(c) == len(key) + 1 and c[:-1] == key)
+            children = sorted(below[key])
             return {
                 "name": key[-1],
                 "href": self.links.href(lst.folder + "/index.html"),
