@@ -113,12 +113,15 @@ def cycle(
     restore_cache = cache_restore(runner, cache) if cache else 0.0
     wall, _ = timed([*cli, "store", "restore", "--json"], runner)
     steps["restore"] = restore_cache + wall
+    print(f"  restore: the cache {restore_cache:.1f} s, the store {wall:.1f} s")
     wall, summary = timed([*cli, "run", "--all", "--json"], runner)
     steps["run"] = wall
     wall, pushed = timed([*cli, "deploy", "--json"], runner)
     steps["deploy"] = wall
     wall, _ = timed([*cli, "store", "save", "--json"], runner)
-    steps["save"] = wall + cache_save(runner, new_cache)
+    saved = cache_save(runner, new_cache)
+    steps["save"] = wall + saved
+    print(f"  save: the store {wall:.1f} s, the cache {saved:.1f} s")
     total = sum(steps.values())
     assert isinstance(summary, dict) and isinstance(pushed, list)
     site = summary.get("site") or {}
