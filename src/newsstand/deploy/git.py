@@ -254,6 +254,9 @@ class Branch:
             "core.safecrlf": "false",
             "core.excludesFile": str(exclude),  # not the user's global ignore file
             "index.version": "4",  # paths prefix-compressed: a smaller index for 230k files
+            # ``tidy`` packs the loose objects in the foreground, before a CI cache saves
+            # the repository (tens of thousands of files untar slowly; a few packs do not)
+            "gc.autoDetach": "false",
         }
         for name, value in settings.items():
             self.git("config", name, value)
@@ -331,6 +334,10 @@ class Branch:
                 cwd=folder,
             )
         return self.git("write-tree", env=env)
+
+    def tidy(self) -> None:
+        """Pack loose objects once there are many (``git gc --auto``: a no-op until then)."""
+        self.git("gc", "--auto", "--quiet")
 
     def changed(self, old_tree: str | None, new_tree: str) -> int:
         """Files that differ between two trees (all files when there is no old tree)."""
