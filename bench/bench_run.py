@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--no-site", action="store_true", help="[output.site] enabled = false")
     parser.add_argument("--naive", action="store_true", help="time the naive reference first")
+    parser.add_argument("--no-stories", action="store_true", help="[stories] enabled = false")
     args = parser.parse_args()
 
     documents = {f"/bench/{i}": feed(i, args.items) for i in range(args.feeds)}
@@ -168,6 +169,8 @@ def main() -> None:
         lines = [f'[rsshub]\ninstances = ["{server.base}"]\n']
         if args.no_site:
             lines.append("[output.site]\nenabled = false\n")
+        if args.no_stories:
+            lines.append("[stories]\nenabled = false\n")
         for i in range(args.feeds):
             lines.append(
                 f'[[feeds]]\nroute = "/bench/{i}"\ncategory = "分类{i % 10}"\n'
