@@ -21,11 +21,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import aiohttp
 
+from . import rsshub as conventions
 from .config import FetchConfig, RSSHubConfig
 from .model import Feed, Fetched
 from .proxies import Proxies, Proxy
 from .rsshub import ACCESS_PARAMS, error_of, public_url, route_path, secret_forms, secrets_in
 
+Limits = Mapping[str, int]  # host:port -> requests at a time
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
     " application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
@@ -248,32 +250,12 @@ def _size(n: int) -> str:
     return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n // 1024} KB"
 
 
-def host_key(url: str) -> str:
-    """``host:port`` of an http(s) URL, the port spelt out: what a per-host limit counts."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{(parts.hostname or '').lower()}:{port}"
-
-
-def instance_limits(rsshub: RSSHubConfig) -> dict[str, int]:
-    """Requests at a time to each RSSHub instance's host, where [rsshub] per_host is set."""
-    if rsshub.per_host is None:
-        return {}
-    return {host_key(instance): rsshub.per_host for instance in rsshub.instances}
-
-
 class Fetcher:
-    """Fetches feeds with shared limits. Use as ``async with Fetcher(cfg) as f:``.
-
-    At most ``[fetch] per_host`` requests at a time go to one host, or the host's own
-    number in ``host_limits`` (``instance_limits``: an RSSHub instance)."""
+    """Fetches feeds with shared limits. Use as ``async with Fetcher(cfg) as f:``. At most
+    ``[fetch] per_host`` requests at a time go to a host, or its own ``host_limits``."""
 
     def __init__(
-        self,
-        config: FetchConfig,
-        *,
-        backoff: float = 1.0,
-        host_limits: Mapping[str, int] | None = None,
+        self, config: FetchConfig, *, backoff: float = 1.0, host_limits: Limits | None = None
     ) -> None:
         self.config = config
         self.backoff = backoff
@@ -284,18 +266,14 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
-        key = host_key(url)
-        slot = self._hosts.get(key)
-        if slot is None:
-            slot = self._hosts[key] = asyncio.Semaphore(
-                self._host_limits.get(key, self.config.per_host)
-            )
-        return slot
+        key = conventions.host_key(url)
+        if key not in self._hosts:
+            self._hosts[key] = asyncio.Semaphore(self._host_limits.get(key, self.config.per_host))
+        return self._hosts[key]
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
             limit=self.config.concurrency,
-            # the per-host limits are the semaphores of ``_host_slot``; this only caps them
             limit_per_host=max([self.config.per_host, *self._host_limits.values()]),
             ttl_dns_cache=300,
         )

@@ -245,7 +245,7 @@ def _peak_in_flight(limits: dict[str, int] | None, hold_until: int, urls: int) -
     """The most requests one host had in flight at once while ``urls`` feeds were fetched.
     Each request is held until ``hold_until`` are in flight together (or, should the
     limit stop them short of it, a few seconds pass), so the peak reaches the limit."""
-    from newsstand.fetch import host_key
+    from newsstand.rsshub import host_key
 
     lock = threading.Condition()
     state = {"now": 0, "peak": 0}
@@ -277,10 +277,11 @@ def _peak_in_flight(limits: dict[str, int] | None, hold_until: int, urls: int) -
 
 
 def test_an_rsshub_instance_gets_its_own_per_host_limit() -> None:
-    from newsstand.fetch import instance_limits
+    from newsstand.rsshub import instance_limits
 
     assert _peak_in_flight({"rsshub": 8}, hold_until=8, urls=24) == 8
     assert _peak_in_flight(None, hold_until=2, urls=8) == 2  # [fetch] per_host elsewhere
     rsshub = RSSHubConfig(instances=("http://127.0.0.1:1200", "https://rsshub.app"), per_host=16)
-    assert instance_limits(rsshub) == {"127.0.0.1:1200": 16, "rsshub.app:443": 16}
-    assert instance_limits(RSSHubConfig()) == {}
+    given = instance_limits(rsshub.instances, rsshub.per_host)
+    assert given == {"127.0.0.1:1200": 16, "rsshub.app:443": 16}
+    assert instance_limits(RSSHubConfig().instances, RSSHubConfig().per_host) == {}
