@@ -93,6 +93,34 @@ def feed(index: int, items: int) -> bytes:
     ).encode()
 
 
+def naive(base: str, feeds: int, out: Path) -> int:
+    """The reference: what the script newsstand replaces does, in threads: fetch each feed,
+    parse it with ElementTree, write a Hexo post per item (no sanitising, no store)."""
+    import urllib.request
+    import xml.etree.ElementTree as ET
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> int:
+        with urllib.request.urlopen(f"{base}/bench/{i}", timeout=30) as answer:
+            root = ET.fromstring(answer.read())
+        folder = out / f"分类{i % 10}" / f"来源{i % 100}" / f"频道{i}"
+        folder.mkdir(parents=True, exist_ok=True)
+        count = 0
+        for item in root.iter("item"):
+            title = item.findtext("title") or ""
+            name = "".join(c for c in title if c not in '/\\:*?"<>|')[:80]
+            (folder / f"{name}.md").write_text(
+                f"---\ntitle: '{title}'\ndate: {item.findtext('pubDate')}\n---\n\n"
+                f"<div>\n{item.findtext('description')}\n</div>\n",
+                encoding="utf-8",
+            )
+            count += 1
+        return count
+
+    with ThreadPoolExecutor(16) as pool:
+        return sum(pool.map(one, range(feeds)))
+
+
 def measure(cmd: list[str]) -> tuple[float, float, dict]:
     """Wall time, peak RSS of the process tree (MB), and the JSON summary."""
     peak = 0
@@ -126,6 +154,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--items", type=int, default=20)
+    parser.add_argument("--no-site", action="store_true", help="[output.site] enabled = false")
+    parser.add_argument("--naive", action="store_true", help="time the naive reference first")
+    parser.add_argument("--no-stories", action="store_true", help="[stories] enabled = false")
     args = parser.parse_args()
 
     documents = {f"/bench/{i}": feed(i, args.items) for i in range(args.feeds)}
@@ -139,6 +170,10 @@ def main() -> None:
         # the items' pictures are on img.example.com, and no benchmark reaches the internet
         # (bench_images.py measures the image pass)
         lines.append("[images]\nenabled = false\n")
+        if args.no_site:
+            lines.append("[output.site]\nenabled = false\n")
+        if args.no_stories:
+            lines.append("[stories]\nenabled = false\n")
         for i in range(args.feeds):
             lines.append(
                 f'[[feeds]]\nroute = "/bench/{i}"\ncategory = "分类{i % 10}"\n'
@@ -153,8 +188,23 @@ def main() -> None:
             ("second run --all (nothing new: every feed answers 304)", [*cmd, "--all"]),
             ("third run (nothing due yet: what a frequent cron tick costs)", cmd),
         )
-        for name, command in runs:
+        keys = ("run-cold", "run-304", "run-not-due")
+        if args.naive:
+            began = time.perf_counter()
+            written = naive(server.base, args.feeds, Path(tmp) / "naive")
+            wall = time.perf_counter() - began
+            print(
+                f"reference: a naive pipeline (threads, urllib, ElementTree, posts written"
+                f" with str.format, no sanitising, no store): {wall:.2f} s, {written} posts"
+            )
+            print(f"RESULT naive feeds={args.feeds}: {wall:.2f} s")
+        for key, (name, command) in zip(keys, runs, strict=True):
+            load = os.getloadavg()[0]
             wall, peak, summary = measure(command)
+            print(
+                f"RESULT {key} feeds={args.feeds} site={'off' if args.no_site else 'on'}:"
+                f" {wall:.2f} s, peak {peak:.0f} MB, load {load:.2f}"
+            )
             entries = summary["entries"]["new"] + summary["entries"]["updated"]
             print(
                 f"{name}: {wall:.2f} s wall, peak RSS {peak:.0f} MB (process tree), "

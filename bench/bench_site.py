@@ -92,21 +92,59 @@ def du(folder: Path) -> tuple[int, int]:
     return files, size
 
 
+KINDS = {"posts": "entry pages", "category": "list pages", "archives": "list pages"}
+KINDS.update({"page": "list pages", "index.html": "list pages", "pagefind": "search"})
+
+
+def breakdown(site: Path, entries: int) -> str:
+    """What the bytes are: entry pages, list pages, search bundles, the rest."""
+    kinds: dict[str, list[int]] = {}
+    for root, _dirs, names in os.walk(site):
+        rel = Path(root).relative_to(site).parts
+        for name in names:
+            n = kinds.setdefault(KINDS.get(rel[0] if rel else name, "other"), [0, 0])
+            n[0] += 1
+            n[1] += os.lstat(os.path.join(root, name)).st_size
+    return ", ".join(
+        f"{kind} {size / 1e6:.0f} MB in {files} files ({size / max(entries, 1) / 1e3:.1f} KB/entry)"
+        for kind, (files, size) in sorted(kinds.items())
+    )
+
+
+def fullest(site: Path) -> tuple[str, int]:
+    most, where = 0, ""
+    for root, dirs, names in os.walk(site):
+        if len(dirs) + len(names) > most:
+            most, where = len(dirs) + len(names), os.path.relpath(root, site)
+    return where, most
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=10000)
     parser.add_argument("--keep", type=Path, help="build here and keep it (default: a temp dir)")
+    parser.add_argument(
+        "--full-entries", type=int, help="[output.site] full_entries (default: its default)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         config = root / "newsstand.toml"
-        write_config(config, '[site]\ntitle = "bench"\ntimezone = "Asia/Shanghai"\n')
+        site_settings = (
+            f"[output.site]\nfull_entries = {args.full_entries}\n"
+            if args.full_entries is not None
+            else ""
+        )
+        write_config(config, '[site]\ntitle = "bench"\ntimezone = "Asia/Shanghai"\n', site_settings)
         start = datetime(2024, 1, 1, tzinfo=UTC)
         began = time.perf_counter()
         fill(config, 0, args.entries, start)
-        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        print(
+            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]},"
+            f" load {os.getloadavg()[0]:.2f}"
+        )
         print(f"store: {args.entries} entries filled in {time.perf_counter() - began:.1f} s")
         cmd = [sys.executable, "-m", "newsstand.cli", "build", "--json", "--config", str(config)]
         site = root / "public"
@@ -122,6 +160,20 @@ def main() -> None:
                 f"{files} files, {size / 1048576:.0f} MB on disk; phases "
                 f"{result['phase_seconds']}"
             )
+            phases = result["phase_seconds"]
+            if name == "full build":
+                where, most = fullest(site)
+                print(f"  bytes: {breakdown(site, args.entries)}")
+                print(f"  fullest folder: {where} ({most} entries)")
+                print(
+                    f"RESULT site-cold entries={args.entries}: {wall:.1f} s,"
+                    f" search {phases.get('search', 0):.1f} s,"
+                    f" render {phases.get('render', 0):.1f} s, peak {peak:.0f} MB,"
+                    f" {result['bytes'] / 1e6:.0f} MB in {result['files']} files,"
+                    f" fullest folder {most}, {wall / args.entries * 1000:.2f} ms an entry"
+                )
+            elif name.startswith("rebuild after"):
+                print(f"RESULT site-rebuild-100 entries={args.entries}: {wall:.1f} s")
         subprocess.run(["sync"], check=False)
 
 

@@ -14,18 +14,20 @@ import os
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import aiohttp
 
+from . import rsshub as conventions
 from .config import FetchConfig, RSSHubConfig
+from .headers import if_none_match, max_age, moved_to, retry_after
 from .model import Feed, Fetched
 from .proxies import Proxies, Proxy
 from .rsshub import ACCESS_PARAMS, error_of, public_url, route_path, secret_forms, secrets_in
 
+Limits = Mapping[str, int]  # host:port -> requests at a time
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
     " application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
@@ -187,15 +189,6 @@ class _Failure(Exception):
         )
 
 
-def _if_none_match(etag: str) -> str:
-    """The If-None-Match for a stored ETag. A weak one (``W/"x"``) is sent in both forms:
-    RFC 9110 servers compare weakly, but some (RSSHub, whose gzip makes its ETags weak)
-    compare the header's values as strings and know only the strong form."""
-    if etag.startswith("W/") and etag[2:].startswith('"'):
-        return f"{etag}, {etag[2:]}"
-    return etag
-
-
 def _combined(failures: dict[str, _Failure]) -> _Failure:
     """One failure for all the URLs tried: the most telling one's status, and every URL's
     error in one line, the most telling first (each message names its URL or host)."""
@@ -213,38 +206,6 @@ def _combined(failures: dict[str, _Failure]) -> _Failure:
     )
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def _max_age(response: aiohttp.ClientResponse) -> float | None:
-    """Seconds the response may be cached for, from ``Cache-Control: max-age``."""
-    for directive in response.headers.get("Cache-Control", "").split(","):
-        name, _, value = directive.strip().partition("=")
-        if name.lower() == "max-age" and value.strip().strip('"').isdigit():
-            return float(value.strip().strip('"'))
-    return None
-
-
-def _moved_to(hops: Sequence[tuple[int, str]]) -> str | None:
-    """Where the feed now is, if the redirects (status, where it led) began with permanent
-    ones (301/308)."""
-    moved = None
-    for status, target in hops:
-        if status not in (301, 308):
-            break
-        moved = target
-    return moved
-
-
 async def _error_body(response: aiohttp.ClientResponse) -> bytes:
     """The start of an error answer's body (where a server says why), or b"" if it cannot
     be read."""
@@ -259,19 +220,30 @@ def _size(n: int) -> str:
 
 
 class Fetcher:
-    """Fetches feeds with shared limits. Use as ``async with Fetcher(cfg) as f:``."""
+    """Fetches feeds with shared limits. Use as ``async with Fetcher(cfg) as f:``. At most
+    ``[fetch] per_host`` requests at a time go to a host, or its own ``host_limits``."""
 
-    def __init__(self, config: FetchConfig, *, backoff: float = 1.0) -> None:
+    def __init__(
+        self, config: FetchConfig, *, backoff: float = 1.0, host_limits: Limits | None = None
+    ) -> None:
         self.config = config
         self.backoff = backoff
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
         self._proxies = Proxies()
+        self._host_limits = dict(host_limits or {})
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        key = conventions.host_key(url)
+        if key not in self._hosts:
+            self._hosts[key] = asyncio.Semaphore(self._host_limits.get(key, self.config.per_host))
+        return self._hosts[key]
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
             limit=self.config.concurrency,
-            limit_per_host=self.config.per_host,
+            limit_per_host=max([self.config.per_host, *self._host_limits.values()]),
             ttl_dns_cache=300,
         )
         self._session = aiohttp.ClientSession(
@@ -362,7 +334,7 @@ class Fetcher:
         assert self._session is not None, "use Fetcher as an async context manager"
         headers = {"Accept": request.accept}
         if request.etag:
-            headers["If-None-Match"] = _if_none_match(request.etag)
+            headers["If-None-Match"] = if_none_match(request.etag)
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         if request.referer:
@@ -375,15 +347,18 @@ class Fetcher:
                 while True:
                     proxy = self._proxies.for_url(asked)  # each hop its own: loopback never
                     via.append(proxy)
-                    async with self._session.get(
-                        asked,
-                        headers=headers,
-                        allow_redirects=False,
-                        proxy=proxy.url if proxy else None,
-                        proxy_auth=aiohttp.BasicAuth(proxy.user, proxy.password or "")
-                        if proxy and proxy.user
-                        else None,
-                    ) as response:
+                    async with (
+                        self._host_slot(asked),
+                        self._session.get(
+                            asked,
+                            headers=headers,
+                            allow_redirects=False,
+                            proxy=proxy.url if proxy else None,
+                            proxy_auth=aiohttp.BasicAuth(proxy.user, proxy.password or "")
+                            if proxy and proxy.user
+                            else None,
+                        ) as response,
+                    ):
                         location = response.headers.get("Location")
                         if response.status not in REDIRECTS or not location:
                             return await self._handle(url, request, response, hops)
@@ -445,8 +420,8 @@ class Fetcher:
             return Fetched(
                 feed_key=request.feed_key,
                 url=str(response.url),
-                moved_to=_moved_to(hops),
-                max_age=_max_age(response),
+                moved_to=moved_to(hops),
+                max_age=max_age(response.headers.get("Cache-Control", "")),
                 status=304,
                 etag=request.etag,
                 last_modified=request.last_modified,
@@ -461,7 +436,7 @@ class Fetcher:
                 status=status,
                 # an error RSSHub reports as the route's own answer is not asked again
                 retry=status in RETRY_STATUS and not (said and said.final),
-                wait=_retry_after(response.headers.get("Retry-After")),
+                wait=retry_after(response.headers.get("Retry-After")),
                 rank=_SAID_WHY if said else _ANSWERED,
             )
         cap = request.max_bytes or self.config.max_bytes
@@ -484,8 +459,8 @@ class Fetcher:
         return Fetched(
             feed_key=request.feed_key,
             url=str(response.url),
-            moved_to=_moved_to(hops),
-            max_age=_max_age(response),
+            moved_to=moved_to(hops),
+            max_age=max_age(response.headers.get("Cache-Control", "")),
             status=200,
             body=bytes(body),
             content_type=response.headers.get("Content-Type"),

@@ -27,7 +27,7 @@ from .control import Clock, Progress, stopping
 from .fetch import Fetcher, Request, feed_request
 from .model import Feed, FeedReport, Fetched, Outcome, ParsedFeed, Stored
 from .parse import ParseError, parse
-from .rsshub import instance_answers, instance_order
+from .rsshub import instance_answers, instance_limits, instance_order
 from .selection import select_entries
 from .store import Store
 from .workers import Workers
@@ -97,7 +97,11 @@ class Gathering:
 
     async def _gather(self, feeds: Sequence[Feed]) -> None:
         pool = self.workers.for_jobs(len(feeds))
-        async with Fetcher(self.config.fetch, backoff=self.backoff) as fetcher:
+        async with Fetcher(
+            self.config.fetch,
+            backoff=self.backoff,
+            host_limits=instance_limits(self.config.rsshub.instances, self.config.rsshub.per_host),
+        ) as fetcher:
             everything = asyncio.gather(*(self._one(feed, fetcher, pool) for feed in feeds))
             watcher = asyncio.create_task(self._cancel_on_stop(everything))
             with contextlib.suppress(asyncio.CancelledError):

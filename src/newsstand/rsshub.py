@@ -190,3 +190,17 @@ def error_of(body: bytes) -> RSSHubError | None:
     name, message = (named.group(1), named.group(2)) if named else (None, text)
     message = _one_line(message)
     return RSSHubError(name, message) if message else None
+
+
+def host_key(url: str) -> str:
+    """``host:port`` of an http(s) URL, the port spelt out: what a per-host limit counts."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
+def instance_limits(instances: Sequence[str], per_host: int | None) -> dict[str, int]:
+    """Requests at a time to each instance's host (``[rsshub] per_host``; none when unset)."""
+    if per_host is None:
+        return {}
+    return {host_key(instance): per_host for instance in instances}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import socket
+import threading
 import time
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
@@ -238,3 +239,49 @@ def test_a_redirect_keeps_the_access_key_on_its_instance_and_sends_it_nowhere_el
             assert [p for p, _ in elsewhere.requests][-1] == "/feed"  # no key, no code
     code = hashlib.md5(b"/feed" + b"s3cr et").hexdigest()
     assert server.requests[-2][0] == f"/feed?limit=2&code={code}"
+
+
+def _peak_in_flight(limits: dict[str, int] | None, hold_until: int, urls: int) -> int:
+    """The most requests one host had in flight at once while ``urls`` feeds were fetched.
+    Each request is held until ``hold_until`` are in flight together (or, should the
+    limit stop them short of it, a few seconds pass), so the peak reaches the limit."""
+    from newsstand.rsshub import host_key
+
+    lock = threading.Condition()
+    state = {"now": 0, "peak": 0}
+
+    def held(_request: BaseHTTPRequestHandler) -> Resource:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            lock.notify_all()
+            lock.wait_for(lambda: state["now"] >= hold_until, timeout=3)
+            state["now"] -= 1
+        return Resource(rss([]))
+
+    with FeedServer({f"/r/{i}": held for i in range(urls)}) as server:
+        config = FetchConfig(concurrency=32, per_host=2, retries=0)
+        given = {host_key(server.base): n for n in limits.values()} if limits else None
+
+        async def go() -> None:
+            async with Fetcher(config, host_limits=given) as fetcher:
+                await asyncio.gather(
+                    *(
+                        fetcher.fetch(Request(f"k{i}", (server.url(f"/r/{i}"),)))
+                        for i in range(urls)
+                    )
+                )
+
+        asyncio.run(go())
+    return state["peak"]
+
+
+def test_an_rsshub_instance_gets_its_own_per_host_limit() -> None:
+    from newsstand.rsshub import instance_limits
+
+    assert _peak_in_flight({"rsshub": 8}, hold_until=8, urls=24) == 8
+    assert _peak_in_flight(None, hold_until=2, urls=8) == 2  # [fetch] per_host elsewhere
+    rsshub = RSSHubConfig(instances=("http://127.0.0.1:1200", "https://rsshub.app"), per_host=16)
+    given = instance_limits(rsshub.instances, rsshub.per_host)
+    assert given == {"127.0.0.1:1200": 16, "rsshub.app:443": 16}
+    assert instance_limits(RSSHubConfig().instances, RSSHubConfig().per_host) == {}

@@ -117,9 +117,9 @@ def test_an_article_on_its_category_path(server, make_config) -> None:
 
 
 def _q(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text)
+    """A place as pages link it: Chinese as it is (3 bytes a character, not the 9 of its
+    percent-encoding), what a URL cannot hold (here a space) percent-encoded."""
+    return text.replace(" ", "%20")
 
 
 HOSTILE = (
@@ -274,7 +274,7 @@ def test_base_path_prefixes_every_link(server, make_config) -> None:
     counted = check_site(site, "/news/")
     assert counted["links"] > 50
     home = (site / "index.html").read_text("utf-8")
-    assert '<html lang="en">' in home and 'href="/news/category/%E4%B8%AD%E6%96%87%20' in home
+    assert '<html lang="en">' in home and 'href="/news/category/中文%20' in home
     assert not re.search(r'(href|src)="/(?!news/)', home)
 
 

@@ -113,7 +113,7 @@ def test_an_entry_links_older_and_newer_in_its_channel_and_more_of_its_source(
     titles = re.findall(r'<a href="/posts/[^"]+">([^<]+)</a>', more)
     # four more of its source nearest in time, newest first: 快讯 are in between
     assert titles == ["快讯 13", "快讯 11", "快讯 9", "快讯 7"]
-    assert 'href="/category/%E6%96%B0%E9%97%BB/%E6%97%A5%E6%8A%A5/"' in more  # the source
+    assert 'href="/category/新闻/日报/"' in more  # the source
     assert "更多来自日报" in more and "别家" not in more
     oldest, newest = _entry(site, "要闻 0"), _entry(site, "要闻 18")
     assert not links(oldest, "older") and links(oldest, "newer")

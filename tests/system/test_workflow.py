@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -91,7 +92,21 @@ def test_the_workflow_keeps_what_it_must(tmp_path: Path) -> None:
     assert job["env"]["NEWSSTAND_INSTALL"] == INSTALL
     steps = job["steps"]
     uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
-    assert uses == ["actions/checkout", "actions/setup-python"]
+    assert uses == [
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/cache/restore",
+        "actions/cache/save",
+    ]
+    # the build state is a cache of what the run makes; the store is never in it
+    restore = next(s for s in steps if s.get("uses", "").startswith("actions/cache/restore"))
+    cached = restore["with"]["path"].split()
+    assert cached == ["public", ".newsstand/deploy"]
+    assert restore["with"]["restore-keys"] == "newsstand-build-"
+    last = steps[-1]
+    assert last["uses"].startswith("actions/cache/save") and last["if"] == "always()"
+    assert last["with"]["path"].split() == cached
+    assert last["with"]["key"].startswith(restore["with"]["restore-keys"])
     assert steps[0]["with"]["persist-credentials"] is False  # no token in the clone's config
     for step in steps:  # run: steps are plain shell: no expression is pasted into them
         assert "${{" not in step.get("run", "")
@@ -99,7 +114,7 @@ def test_the_workflow_keeps_what_it_must(tmp_path: Path) -> None:
     assert "GITHUB_TOKEN" not in job["env"]
     given = [s["name"] for s in steps if "GITHUB_TOKEN" in s.get("env", {})]
     assert given == ["Restore the store", "Deploy the site to gh-pages", "Save the store"]
-    save = steps[-1]
+    save = next(s for s in steps if s.get("name") == "Save the store")
     assert "store save" in save["run"] and save["if"] == RESTORED
 
 
@@ -125,26 +140,34 @@ def story(n: int) -> dict:
     }
 
 
-def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, str]:
+def run_workflow(
+    workflow: dict, clone: Path, env: dict[str, str], cache: Path | None = None
+) -> dict[str, str]:
     """Each step with `run:` as GitHub runs it (`bash -e`), in the clone, with the job's env.
 
-    `uses:` steps are skipped: actions/checkout is the fresh `git clone` made by the test,
-    actions/setup-python the Python running the tests (its bin folder first on PATH).
-    Returns each step's outcome by name or id.
+    actions/checkout is the fresh `git clone` made by the test, actions/setup-python the
+    Python running the tests (its bin folder first on PATH); actions/cache/restore and
+    save copy the cached paths from and to ``cache`` (keeping mtimes, as the action's tar
+    does), newest entry first, or do nothing when it is None. Returns each step's outcome
+    by name or id.
     """
     outcomes: dict[str, str] = {}
     failed = False
     for number, step in enumerate(workflow["jobs"]["update"]["steps"]):
         name = step.get("id") or step.get("name") or f"step {number}"
-        if "uses" in step:
-            continue
         condition = step.get("if")
         if condition is None:
             go = not failed
         elif condition == RESTORED:
             go = outcomes.get("restore") == "success"
+        elif condition == "always()":
+            go = True
         else:
             raise AssertionError(f"the test does not know the condition {condition!r}")
+        if "uses" in step:
+            if go and cache is not None and step["uses"].startswith("actions/cache/"):
+                _cache_step(step, clone, cache)
+            continue
         if not go:
             outcomes[name] = "skipped"
             continue
@@ -162,6 +185,22 @@ def run_workflow(workflow: dict, clone: Path, env: dict[str, str]) -> dict[str, 
         outcomes[name + ":output"] = done.stdout + done.stderr
         failed = failed or done.returncode != 0
     return outcomes
+
+
+def _cache_step(step: dict, clone: Path, cache: Path) -> None:
+    paths = step["with"]["path"].split()
+    if step["uses"].startswith("actions/cache/save"):
+        entry = cache / f"entry-{len(list(cache.glob('entry-*'))):03d}"
+        for path in paths:
+            if (clone / path).exists():
+                shutil.copytree(clone / path, entry / path, symlinks=True)
+        entry.mkdir(parents=True, exist_ok=True)
+        return
+    entries = sorted(cache.glob("entry-*"))
+    if entries:  # the newest entry whose key starts with restore-keys
+        for path in paths:
+            if (entries[-1] / path).exists():
+                shutil.copytree(entries[-1] / path, clone / path, symlinks=True)
 
 
 def user_repository(tmp_path: Path, feed_url: str) -> tuple[Path, dict, dict[str, str]]:
@@ -229,6 +268,48 @@ def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
     with sqlite3.connect(check / ".newsstand" / "newsstand.db") as conn:
         titles = sorted(r[0] for r in conn.execute("SELECT title FROM entries"))
     assert titles == ["Workflow story 1", "Workflow story 2"]
+
+
+def _site_line(outcomes: dict[str, str]) -> tuple[int, int]:
+    """(pages, rendered) from what the run step printed of the site."""
+    run = next(k for k in outcomes if k.startswith("Fetch the feeds") and k.endswith(":output"))
+    found = re.search(r"site +(\d+) pages in .*?: (\d+) rendered", outcomes[run])
+    assert found, outcomes[run]
+    return int(found.group(1)), int(found.group(2))
+
+
+@pytest.mark.slow
+def test_a_run_on_a_fresh_runner_with_the_build_state_restored_builds_what_is_new(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "actions-cache"
+    cache.mkdir()
+    with FeedServer() as server:
+        server.routes["/feed"] = Resource(rss([story(n) for n in range(1, 31)]))
+        user, workflow, env = user_repository(tmp_path, server.url("/feed"))
+        shown = []
+        for run in (1, 2, 3):
+            if run > 1:  # one new story each time
+                server.routes["/feed"] = Resource(rss([story(n) for n in range(1, 30 + run)]))
+            if run == 3:  # the cache was evicted: one cold build, nothing lost
+                shutil.rmtree(cache)
+                cache.mkdir()
+            clone = tmp_path / f"run{run}"
+            git("clone", "--quiet", "-b", "main", str(user), str(clone))
+            outcomes = run_workflow(workflow, clone, env, cache)
+            steps = {k: v for k, v in outcomes.items() if not k.endswith(":output")}
+            assert set(steps.values()) == {"success"}, outcomes
+            shown.append(_site_line(outcomes))
+    (pages1, rendered1), (pages2, rendered2), (pages3, rendered3) = shown
+    assert rendered1 == pages1 and rendered3 == pages3  # cold: every page
+    assert pages2 > pages1 and 0 < rendered2 < pages2 / 3  # restored: what the new entry changed
+    assert git("--git-dir", str(user), "rev-list", "--count", "gh-pages") == "3"
+    index = git("--git-dir", str(user), "show", "gh-pages:index.html")
+    assert "Workflow story 32" in index and "Workflow story 31" in index
+    listed = git("--git-dir", str(user), "ls-tree", "-r", "--name-only", "gh-pages", "posts")
+    assert len([p for p in listed.splitlines() if p.endswith(".html")]) == 32
+    with sqlite3.connect(tmp_path / "run3" / ".newsstand" / "newsstand.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 32
 
 
 @pytest.mark.slow

@@ -151,6 +151,8 @@ def build(config_path: Path | None, as_json: bool, force: bool) -> None:
     else:
         click.echo(output.site_line(result))
         click.echo("Preview it with `newsstand serve`.")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @click.command()

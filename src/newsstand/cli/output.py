@@ -153,10 +153,12 @@ def echo_json(data: object) -> None:
 
 
 def site_line(result: SiteResult) -> str:
+    size = result.size
+    weight = f", {size['bytes'] / 1e6:.0f} MB in {size['files']} files" if size else ""
     if result.skipped:
-        return f"site     unchanged, {result.pages} pages in {result.dir}"
+        return f"site     unchanged, {result.pages} pages in {result.dir}{weight}"
     return (
-        f"site     {result.pages} pages in {result.dir}: {result.rendered} rendered,"
+        f"site     {result.pages} pages in {result.dir}{weight}: {result.rendered} rendered,"
         f" {result.removed} removed, {result.indexed} search bundles indexed"
     )
 
@@ -225,6 +227,8 @@ def print_summary(summary: RunSummary) -> None:
         click.echo(f"error: {error}", err=True)
     if summary.site_error:
         click.echo(f"error: {summary.site_error}", err=True)
+    for warning in summary.site.warnings if summary.site else ():
+        click.echo(f"warning: {warning}", err=True)
 
 
 def print_cycle(cycle: Cycle, *, as_json: bool) -> None:

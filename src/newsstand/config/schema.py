@@ -106,6 +106,7 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "access_key": Key(STRING, None, c.optional_text),
         "access_key_env": Key(STRING, "RSSHUB_ACCESS_KEY", c.env_name),
         "access": Key(STRING, "key", c.choice(*rsshub.ACCESS_KINDS)),
+        "per_host": Key(INTEGER, None, c.positive),
     },
     ("store",): {
         "url": Key(STRING, SQLITE_PREFIX + DEFAULT_DB, c.store_url),
@@ -156,6 +157,7 @@ SCHEMA: dict[SectionPath, dict[str, Key]] = {
         "theme_dir": Key(STRING, None, c.folder),
         "language": Key(STRING, "zh-CN", c.choice(*LANGUAGES)),
         "base_path": Key(STRING, "/", c.base_path),
+        "full_entries": Key(INTEGER, 10000, c.not_negative),
     },
     ("health",): {
         "backoff": Key(NUMBER, 15.0, c.positive),

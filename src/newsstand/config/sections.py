@@ -47,6 +47,7 @@ class RSSHubConfig:
     access_key: str | None = field(default=None, repr=False)  # a secret: never shown
     access_key_env: str = _rsshub("access_key_env")  # holds the key when access_key is unset
     access: str = _rsshub("access")  # "key" (the key) or "code" (MD5 of route + key)
+    per_host: int | None = None  # requests at a time to each instance; None: [fetch] per_host
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class SiteOutputConfig:
     theme_dir: Path | None = None  # templates here override the shipped ones, by name
     language: str = _out("language")  # interface labels: "zh-CN" or "en"
     base_path: str = _out("base_path")  # "/" or "/repo/" (GitHub project pages)
+    full_entries: int = _out("full_entries")  # newest entries with full pages; 0: all
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,10 +247,16 @@ class Branch:
         exclude.write_text("".join(f"{p}\n" for p in self.excludes), encoding="utf-8")
         settings = {
             "core.trustctime": "false",  # the site builder re-links unchanged files
+            # a cache restored on a fresh CI runner has new inodes, owners and ctimes:
+            # size and mtime (which a restore keeps) decide what is read again
+            "core.checkStat": "minimal",
             "core.autocrlf": "false",
             "core.safecrlf": "false",
             "core.excludesFile": str(exclude),  # not the user's global ignore file
             "index.version": "4",  # paths prefix-compressed: a smaller index for 230k files
+            # ``tidy`` packs the loose objects in the foreground, before a CI cache saves
+            # the repository (tens of thousands of files untar slowly; a few packs do not)
+            "gc.autoDetach": "false",
         }
         for name, value in settings.items():
             self.git("config", name, value)
@@ -328,6 +334,10 @@ class Branch:
                 cwd=folder,
             )
         return self.git("write-tree", env=env)
+
+    def tidy(self) -> None:
+        """Pack loose objects once there are many (``git gc --auto``: a no-op until then)."""
+        self.git("gc", "--auto", "--quiet")
 
     def changed(self, old_tree: str | None, new_tree: str) -> int:
         """Files that differ between two trees (all files when there is no old tree)."""

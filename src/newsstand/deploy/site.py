@@ -199,4 +199,6 @@ def _deploy_folder(
     sha = target.commit(tree, parent, message, author, when)
     target.push(sha, lease=lease)
     target.set_ref(DEPLOYED, sha)
-    return Pushed(name, target.remote.shown, target.branch, sha, target.changed(tip_tree, tree))
+    pushed = Pushed(name, target.remote.shown, target.branch, sha, target.changed(tip_tree, tree))
+    target.tidy()
+    return pushed

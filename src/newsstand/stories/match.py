@@ -105,7 +105,9 @@ def assign(
             valid[first + i] = False
     pairs = sk.pairs_sharing_a_key(keys, valid, first)
     if len(pairs):
-        involved = np.unique(pairs)
+        seen = np.zeros(len(every), dtype=bool)  # np.unique is slow on many (numpy 2.4)
+        seen[pairs.ravel()] = True
+        involved = np.flatnonzero(seen)
         times = np.zeros(len(every))
         times[involved] = [_seconds(every[i].at) for i in involved.tolist()]
         feeds: dict[str, int] = {}

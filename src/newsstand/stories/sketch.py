@@ -165,5 +165,8 @@ def pairs_sharing_a_key(
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     pairs.sort(axis=1)
     n = np.int64(len(keys))
-    unique = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    # sorted and deduplicated by hand: numpy 2.4's np.unique (hash-based for integers)
+    # took 4.5 s on 3 million pair codes here, a sort 0.08 s
+    codes = np.sort(pairs[:, 0] * n + pairs[:, 1])
+    unique = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
     return np.stack([unique // n, unique % n], axis=1)

@@ -31,7 +31,7 @@ from . import search, tree
 from .errors import SiteBusy, SiteError
 from .icons import static_icons
 from .plan import Page, Plan, Settings
-from .render import PICTURES, Renderer, render_batch, static_files, theme_hash
+from .render import Renderer, picture_file, render_batch, static_files, theme_hash
 
 
 @dataclass(slots=True)
@@ -44,6 +44,8 @@ class SiteResult:
     removed: int = 0  # pages the site no longer has
     indexed: int = 0  # search bundles (re-)built
     skipped: bool = False  # nothing had changed: the site was not touched
+    size: tree.Size | None = None  # what the built site weighs
+    warnings: list[str] = field(default_factory=list)  # near GitHub Pages' limits
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
@@ -54,6 +56,14 @@ class SiteResult:
             "removed": self.removed,
             "search_bundles_indexed": self.indexed,
             "skipped": self.skipped,
+            "bytes": self.size["bytes"] if self.size else None,
+            "files": self.size["files"] if self.size else None,
+            "fullest_folder": (
+                {"path": self.size["folder"], "entries": self.size["entries"]}
+                if self.size
+                else None
+            ),
+            "warnings": self.warnings,
             "phase_seconds": {k: round(v, 3) for k, v in self.phase_seconds.items()},
         }
 
@@ -69,6 +79,7 @@ def settings_of(config: Config) -> Settings:
         timezone=config.site.timezone,
         stories=config.stories.enabled,
         images=config.images.enabled,
+        full_entries=config.site_output.full_entries,
     )
 
 
@@ -133,6 +144,7 @@ class _Build:
             if old.get("signature") == signature and self.out.is_dir():
                 self.result.skipped = True
                 self.result.pages = len(old.get("pages", {}))
+                self._sized(old.get("size"))
                 self._phase("plan")
                 return self.result
             rows = with_pictures(store.site_index(), marks)
@@ -154,6 +166,9 @@ class _Build:
             self._phase("render")
             searched = self._search(plan, staging, old.get("search", {}))
             self._phase("search")
+            size = tree.measure(staging)
+            self._sized(size)
+            self._phase("measure")
             tree.write_manifest(
                 staging,
                 {
@@ -163,6 +178,7 @@ class _Build:
                     "static": static,
                     "search": searched,
                     "images": pictures,
+                    "size": size,
                 },
             )
             tree.swap(staging, self.out)
@@ -171,6 +187,10 @@ class _Build:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return self.result
+
+    def _sized(self, size: tree.Size | None) -> None:
+        self.result.size = size
+        self.result.warnings = tree.warnings(size) if size else []
 
     def _render(self, plan: Plan, staging: Path, before: dict[str, str]) -> dict[str, str]:
         keys: dict[str, str] = {}
@@ -258,16 +278,15 @@ class _Build:
         else:
             with open_store(self.config.store.url, lock=False, light=True) as store:
                 names = store.published_pictures()
-        folder = staging / PICTURES
         kept = set(names)
         for name in before:
             if name not in kept:
-                (folder / name).unlink(missing_ok=True)
+                (staging / picture_file(name)).unlink(missing_ok=True)
         for name in names:
-            target = folder / name
+            target = staging / picture_file(name)
             if target.exists():
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
             source = self.config.state.picture(name)
             try:
                 os.link(source, target)

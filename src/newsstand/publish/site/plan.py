@@ -24,18 +24,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from urllib.parse import quote
 
-from ...files import safe_segment
 from ...model import IndexRow
 from .icons import favicon_ico
+from .links import Links
 from .nearby import neighbours, pager
 
 FEED_SIZE = 50  # entries in each of the site's own feeds
 SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
 SITEMAP_CHUNK = 10000  # URLs per sitemap file (the protocol allows 50,000)
 OTHERS = 10  # an entry page lists at most this many of its story's other entries
-RESERVED = frozenset({"page", "index.html", "atom.xml", "rss.xml", "feed.json"})
 
 
 @dataclass(slots=True)
@@ -71,49 +69,14 @@ class Settings:
     timezone: str
     stories: bool = True  # a story of several feeds is one card on every list
     images: bool = True  # pages show the site's own copies of the pictures ([images])
+    full_entries: int = 0  # the newest this many entries get full pages (0: all of them);
+    # older ones a compact page and a one-line row on lists
 
 
 def _key(*parts: object) -> str:
     return hashlib.sha1(
         json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     ).hexdigest()
-
-
-def segment(name: str) -> str:
-    """A folder name for a category, source or channel that cannot clash with ours."""
-    name = safe_segment(name, max_bytes=120)
-    return name + "_" if name in RESERVED else name
-
-
-class Links:
-    """Where each kind of page lives, as paths and as hrefs under the base path."""
-
-    def __init__(self, base_path: str) -> None:
-        self.base = base_path
-
-    def href(self, path: str) -> str:
-        """The link to a file: ``a/b/index.html`` is linked as ``a/b/``."""
-        if path == "index.html":
-            return self.base
-        if path.endswith("/index.html"):
-            path = path[: -len("index.html")]
-        return self.base + quote(path)
-
-    @staticmethod
-    def place(*names: str) -> str:
-        return "/".join(["category", *(segment(n) for n in names)])
-
-    @staticmethod
-    def entry(uid: str, local: datetime) -> str:
-        return f"posts/{local:%Y/%m}/{uid}.html"
-
-    @staticmethod
-    def month(local: datetime) -> str:
-        return f"archives/{local:%Y/%m}"
-
-    @staticmethod
-    def day(local: datetime) -> str:
-        return f"archives/{local:%Y/%m/%d}"
 
 
 @dataclass(slots=True)
@@ -128,6 +91,7 @@ class _List:
     revisions: list[int] = field(default_factory=list)
     children: list[tuple[str, str, int]] = field(default_factory=list)
     feeds: bool = False
+    paged: bool = True  # False: the front only (a month: its days list every entry)
 
 
 class Plan:
@@ -153,6 +117,9 @@ class Plan:
             for index, row in enumerate(rows):
                 by_story.setdefault(row.story, []).append(index)
             self.members = {story: found for story, found in by_story.items() if len(found) > 1}
+        # entries older than the newest ``full_entries`` get compact pages and rows
+        self.first_full = max(0, len(rows) - settings.full_entries) if settings.full_entries else 0
+        self.compact = frozenset(row.uid for row in rows[: self.first_full])
         self.nav = self._nav()
         # What every page depends on: when it changes, every page is rendered again, so
         # the pages' own keys leave it out.
@@ -214,12 +181,18 @@ class Plan:
                         if table is months
                         else [(f"{at:%Y-%m}", links.href(links.month(at) + "/index.html"))]
                     )
-                    lst = table[folder] = _List(folder, "archive", title, crumbs)
+                    lst = table[folder] = _List(
+                        folder, "archive", title, crumbs, paged=table is not months
+                    )
                 if lists is None or lst.folder not in lists:
                     lst.uids.append(uid)
                     lst.revisions.append(revision)
                     if lists is not None:
                         lists.add(lst.folder)
+        below: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+        for key in places:  # each place's children, found once (not each against all)
+            if len(key) > 1:
+                below[key[:-1]].append(key)
         for key, lst in places.items():
             lst.children = sorted(
                 (
@@ -227,26 +200,31 @@ class Plan:
                     links.href(places[child].folder + "/index.html"),
                     len(places[child].uids),
                 )
-                for child in places
-                if len(child) == len(key) + 1 and child[:-1] == key
+                for child in below[key]
             )
+        days_of: dict[str, list[_List]] = defaultdict(list)
+        for day in days.values():
+            days_of[day.folder.rsplit("/", 1)[0]].append(day)
         for month in months.values():
             month.children = [
                 (d.title[-2:], links.href(d.folder + "/index.html"), len(d.uids))
-                for d in days.values()
-                if d.folder.startswith(month.folder + "/")
+                for d in days_of[month.folder]
             ]
-        self.tree = self._tree(places)
+        self.tree = self._tree(places, below)
         self.archive = [
             (m.title, links.href(m.folder + "/index.html"), len(m.uids))
             for m in reversed(months.values())
         ]
         return [home, *places.values(), *months.values(), *days.values()]
 
-    def _tree(self, places: dict[tuple[str, ...], _List]) -> list[dict[str, object]]:
+    def _tree(
+        self,
+        places: dict[tuple[str, ...], _List],
+        below: dict[tuple[str, ...], list[tuple[str, ...]]],
+    ) -> list[dict[str, object]]:
         def node(key: tuple[str, ...]) -> dict[str, object]:
             lst = places[key]
-            children = sorted(c for c in places if len(c) == len(key) + 1 and c[:-1] == key)
+            children = sorted(below[key])
             return {
                 "name": key[-1],
                 "href": self.links.href(lst.folder + "/index.html"),
@@ -264,7 +242,7 @@ class Plan:
         prefix = lst.folder + "/" if lst.folder else ""
         total = len(lst.uids)
         older_than_front = total - per_page  # entries [0, older_than_front) are not on the front
-        last = (older_than_front - 1) // per_page + 1 if older_than_front > 0 else 0
+        last = (older_than_front - 1) // per_page + 1 if older_than_front > 0 and lst.paged else 0
         base = {
             "kind": lst.kind,
             "title": lst.title,
@@ -275,7 +253,7 @@ class Plan:
         }
 
         def page_path(number: int) -> str:
-            return f"{prefix}page/{number}.html"
+            return links.numbered(prefix, number)
 
         def numbered(current: int | None) -> list[tuple[int | None, str | None]]:
             """The pager: (number, href), 0 the front, (None, None) a gap."""
@@ -290,6 +268,7 @@ class Plan:
             "list.html",
             {
                 **base,
+                "compact": self._compact(front),
                 "stories": self._outlets(front),
                 "page": None,
                 "older": links.href(page_path(last)) if last else None,
@@ -307,6 +286,7 @@ class Plan:
                 "list.html",
                 {
                     **base,
+                    "compact": self._compact(lst.uids[start : start + per_page]),
                     "stories": self._outlets(lst.uids[start : start + per_page]),
                     "page": number,
                     "children": [],
@@ -351,6 +331,10 @@ class Plan:
                     found[uid] = sources
         return found
 
+    def _compact(self, uids: Iterable[str]) -> list[str]:
+        """Those of ``uids`` shown as one-line rows (older than the full-page window)."""
+        return [uid for uid in uids if uid in self.compact] if self.compact else []
+
     def _feed_links(self, prefix: str) -> dict[str, str]:
         return {
             name: self.links.href(prefix + name) for name in ("atom.xml", "rss.xml", "feed.json")
@@ -391,25 +375,31 @@ class Plan:
             path = self.entry_paths[index]
             members = self.members.get(row.story)  # its story's other entries are listed
             others = [i for i in members if i != index][:OTHERS] if members else []
-            near_by = [i for i in (near.older, near.newer, *near.more) if i is not None]
+            compact = index < self.first_full  # a compact page lists no more of its source
+            more = () if compact else near.more
+            near_by = [i for i in (near.older, near.newer, *more) if i is not None]
             shown = list(dict.fromkeys(others + near_by))
             # Entry pages are most of the site: their key is cheap (an entry page shows
             # its entry, its place and the entries it links to, and nothing else that the
             # base key does not cover).
             yield Page(
                 path,
-                "entry.html",
+                "entry_compact.html" if compact else "entry.html",
                 {
                     "crumbs": crumbs[names],
                     "older": rows[near.older].uid if near.older is not None else None,
                     "newer": rows[near.newer].uid if near.newer is not None else None,
-                    "more": [rows[i].uid for i in near.more],
+                    "more": [rows[i].uid for i in more],
                     "others": [rows[i].uid for i in others],
                 },
                 (uid, *(rows[i].uid for i in shown)),
                 (path, *(self.entry_paths[i] for i in shown)),
                 key="\0".join(
-                    (str(revision), *names, *(f"{rows[i].uid}:{rows[i].revision}" for i in shown))
+                    (
+                        str(revision) + ("c" if compact else ""),
+                        *names,
+                        *(f"{rows[i].uid}:{rows[i].revision}" for i in shown),
+                    )
                 ),
             )
         for lst in self._lists():
@@ -429,19 +419,19 @@ class Plan:
         yield self._page(
             "robots.txt",
             "robots.txt",
-            {"sitemap": self.settings.url + self.links.href("sitemap.xml")},
+            {"sitemap": self.settings.url + self.links.uri("sitemap.xml")},
         )
 
     def _sitemaps(self) -> Iterator[Page]:
         absolute = self.settings.url
-        hrefs = [self.links.href(p) for p in self.entry_paths]
+        hrefs = [self.links.uri(p) for p in self.entry_paths]
         files = []
         for number, start in enumerate(range(0, max(len(hrefs), 1), SITEMAP_CHUNK), start=1):
             chunk = [absolute + h for h in hrefs[start : start + SITEMAP_CHUNK]]
             if number == 1:
                 chunk = [absolute + self.links.base, *chunk]
             path = f"sitemap-{number}.xml"
-            files.append(absolute + self.links.href(path))
+            files.append(absolute + self.links.uri(path))
             yield self._page(path, "sitemap.xml", {"urls": chunk})
         yield self._page("sitemap.xml", "sitemap-index.xml", {"sitemaps": files})
 
@@ -458,7 +448,12 @@ class Plan:
                 _key(
                     self.theme,
                     [
-                        (self.rows[i].uid, self.rows[i].revision, self.entry_paths[i])
+                        (
+                            self.rows[i].uid,
+                            self.rows[i].revision,
+                            self.entry_paths[i],
+                            i < self.first_full,
+                        )
                         for i in indexes
                     ],
                 ),

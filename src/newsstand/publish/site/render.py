@@ -28,7 +28,8 @@ from ...files import write_fd
 from ...model import Item
 from ...store import open_store
 from .errors import SiteError
-from .plan import Links, Page, Settings
+from .links import Links
+from .plan import Page, Settings
 
 PACKAGE_TEMPLATES = Path(str(resources.files(__package__) / "templates"))
 PACKAGE_STATIC = Path(str(resources.files(__package__) / "static"))
@@ -94,6 +95,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+SUMMARY = 160  # characters of text a compact entry page shows
 PICTURES = "images"  # the site's folder of pictures (files of the image cache)
 CARD_CACHE = 20_000  # cards kept per process (~2 KB each)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid in XML 1.0 and HTML
@@ -102,7 +104,14 @@ _IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
 _SRC = re.compile(r'\ssrc="([^"]*)"')
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
 _FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"', re.I)
+_INDENT = re.compile(r"\n[ \t]+")
 _INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
+
+
+def picture_file(name: str) -> str:
+    """Where a picture of the cache is published: a folder per first two characters of its
+    (hashed) name, so no folder nears GitHub's 3,000 entries."""
+    return f"{PICTURES}/{name[:2]}/{name}"
 
 
 def excerpt(content: str, limit: int = 120) -> str:
@@ -178,6 +187,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
+            auto_reload=False,  # a renderer lives for one build: no stat per include
             finalize=_printable,
         )
         env.filters["local"] = self.local_time
@@ -194,12 +204,13 @@ class Renderer:
             nav=nav,
             lang=settings.language,
             href=href,
-            absolute=lambda path: settings.url + href(path),
+            absolute=lambda path: settings.url + self.links.uri(path),
             static=lambda name: href("static/" + name),
         )
-        # What every page shares is rendered once, not once per page.
+        # What every page shares is rendered once, not once per page, without the
+        # templates' indentation (bytes on every page of the site).
         env.globals["chrome"] = {
-            part: markupsafe.Markup(env.get_template(f"_{part}.html").render())
+            part: markupsafe.Markup(_INDENT.sub("\n", env.get_template(f"_{part}.html").render()))
             for part in ("header", "footer")
         }
         self.env = env
@@ -252,7 +263,7 @@ class Renderer:
 
     @staticmethod
     def picture_path(name: str) -> str:
-        return f"{PICTURES}/{name}"
+        return picture_file(name)
 
     def content(self, item: Item, absolute: bool = False) -> str:
         """An entry's HTML, sanitised, its pictures the site's own where it has them."""
@@ -310,17 +321,20 @@ class Renderer:
         template = self.env.get_template(page.template)
         context = dict(page.context)
         context["path"] = page.path
-        if page.template == "entry.html":
+        if page.template in ("entry.html", "entry_compact.html"):
             shown = {item.uid: (item, self.card(item, path)) for item, path in items}
             entry, context["item"] = shown[page.uids[0]]
-            cleaned = clean_html(entry.entry.content, entry.entry.link)
-            shown_content = context["content"] = self._local(entry, cleaned)
-            # no hero when the text's first picture is the same (the same URL or file)
-            card = cast(dict[str, object], context["item"])
-            context["hero"] = not (
-                _opens_with(cleaned, entry.entry.thumbnail or "")
-                or _opens_with(shown_content, str(card["thumbnail"] or ""))
-            )
+            if page.template == "entry.html":
+                cleaned = clean_html(entry.entry.content, entry.entry.link)
+                shown_content = context["content"] = self._local(entry, cleaned)
+                # no hero when the text's first picture is the same (the same URL or file)
+                card = cast(dict[str, object], context["item"])
+                context["hero"] = not (
+                    _opens_with(cleaned, entry.entry.thumbnail or "")
+                    or _opens_with(shown_content, str(card["thumbnail"] or ""))
+                )
+            else:  # a compact page: the first words instead of the article
+                context["summary"] = excerpt(entry.entry.content, SUMMARY)
             for name in ("older", "newer"):  # the entry's neighbours, as cards (or None)
                 uid = cast(str | None, page.context[name])
                 context[name] = shown[uid][1] if uid in shown else None
@@ -340,6 +354,7 @@ class Renderer:
                     for card, (item, _) in zip(cards, items, strict=True)
                 ]
             context["items"] = cards
+            context["compact"] = frozenset(cast(list[str], page.context.get("compact", ())))
         return template.render(context).encode("utf-8")
 
     def write(self, path: str, data: bytes) -> None:

@@ -46,6 +46,60 @@ def recover(site: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+PAGES_LIMIT = 1_000_000_000  # bytes: GitHub Pages publishes a site of at most 1 GB
+FOLDER_LIMIT = 3000  # entries: GitHub's documented limit per directory
+
+
+class Size(TypedDict):
+    """What a built tree weighs (the manifest left out: it is not published)."""
+
+    bytes: int
+    files: int
+    folder: str  # the folder with the most entries (files and folders), "" the root
+    entries: int  # how many it holds
+
+
+def measure(root: Path) -> Size:
+    """Walk ``root``: its bytes, files, and its fullest folder."""
+    total = files = most = 0
+    fullest = ""
+    prefix = len(str(root)) + 1
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        count = 0
+        with os.scandir(folder) as listing:
+            for item in listing:
+                count += 1
+                if item.is_dir(follow_symlinks=False):
+                    stack.append(item.path)
+                elif item.name != MANIFEST or folder != str(root):
+                    files += 1
+                    total += item.stat(follow_symlinks=False).st_size
+                else:
+                    count -= 1
+        if count > most:
+            most, fullest = count, folder[prefix:]
+    return Size(bytes=total, files=files, folder=fullest, entries=most)
+
+
+def warnings(size: Size) -> list[str]:
+    """What a user publishing ``size`` on GitHub Pages must hear."""
+    found = []
+    if size["bytes"] >= PAGES_LIMIT * 0.8:
+        found.append(
+            f"the site is {size['bytes'] / 1e6:.0f} MB, {size['bytes'] / PAGES_LIMIT:.0%} of"
+            " the 1 GB GitHub Pages publishes; lower [output.site] full_entries (older"
+            " entries get compact pages) or keep less history ([store] keep_days)"
+        )
+    if size["entries"] > FOLDER_LIMIT:
+        found.append(
+            f"{size['folder'] or 'the site root'} holds {size['entries']} entries, more than"
+            f" the {FOLDER_LIMIT} GitHub documents per folder"
+        )
+    return found
+
+
 class Manifest(TypedDict, total=False):
     """What a build remembers of the site it made: an input key per file."""
 
@@ -55,6 +109,7 @@ class Manifest(TypedDict, total=False):
     static: dict[str, str]  # static file -> its digest
     search: dict[str, str]  # search bundle number -> its input key
     images: list[str]  # the pictures (files of images/) the site carries
+    size: Size  # of the tree when it was built
 
 
 def read_manifest(site: Path) -> Manifest:
