@@ -229,6 +229,22 @@ def user_repository(tmp_path: Path, feed_url: str) -> tuple[Path, dict, dict[str
 
 
 @pytest.mark.slow
+def restored_store(tmp_path: Path, user: Path, env: dict[str, str]) -> Path:
+    """The store as a fresh clone of the user's repository restores it: its file."""
+    check = tmp_path / "check"
+    git("clone", "--quiet", "-b", "main", str(user), str(check))
+    done = subprocess.run(
+        [sys.executable, "-m", "newsstand.cli", "store", "restore", "--repo", str(user)],
+        cwd=check,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return check / ".newsstand" / "newsstand.db"
+
+
 def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
     with FeedServer() as server:
         server.routes["/feed"] = Resource(rss([story(1)]))
@@ -254,18 +270,7 @@ def test_two_scheduled_runs_keep_the_history(tmp_path: Path) -> None:
     index = git("--git-dir", str(user), "show", "gh-pages:index.html")
     assert "Workflow story 1" in index and "Workflow story 2" in index
 
-    check = tmp_path / "check"
-    git("clone", "--quiet", "-b", "main", str(user), str(check))
-    done = subprocess.run(
-        [sys.executable, "-m", "newsstand.cli", "store", "restore", "--repo", str(user)],
-        cwd=check,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    with sqlite3.connect(check / ".newsstand" / "newsstand.db") as conn:
+    with sqlite3.connect(restored_store(tmp_path, user, env)) as conn:
         titles = sorted(r[0] for r in conn.execute("SELECT title FROM entries"))
     assert titles == ["Workflow story 1", "Workflow story 2"]
 
@@ -327,18 +332,7 @@ def test_a_run_where_every_feed_failed_fails_the_job_and_keeps_the_store(tmp_pat
     assert "error: every feed fetched failed (1 of 1)" in outcomes[run + ":output"]
     assert steps[deploy] == "skipped"
     assert steps["Save the store"] == "success", outcomes  # what the run learnt is kept
-    check = tmp_path / "check"
-    git("clone", "--quiet", "-b", "main", str(user), str(check))
-    done = subprocess.run(
-        [sys.executable, "-m", "newsstand.cli", "store", "restore", "--repo", str(user)],
-        cwd=check,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    with sqlite3.connect(check / ".newsstand" / "newsstand.db") as conn:
+    with sqlite3.connect(restored_store(tmp_path, user, env)) as conn:
         failures, status = conn.execute(
             "SELECT consecutive_failures, last_status FROM feeds"
         ).fetchone()
