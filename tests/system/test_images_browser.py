@@ -5,15 +5,13 @@ twice."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.pictures import image_hosts, setup
+from support.preview import serving
 
 from newsstand import pipeline
 
@@ -41,17 +39,8 @@ def built(hosts, make_config) -> Iterator[Path]:
 
 @pytest.fixture
 def preview(built: Path) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "serve", "--port", "0", "--json", "-c", str(built)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        yield json.loads(process.stdout.readline())["url"]
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serving(built) as url:
+        yield url
 
 
 @pytest.mark.slow

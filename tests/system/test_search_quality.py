@@ -8,16 +8,14 @@ what search indexes of them; a query of their title or first words finds them al
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
 from support.helpers import dated_item, serve_feed
+from support.preview import serving
 
 from newsstand import pipeline
 
@@ -111,18 +109,8 @@ def searchable(server, make_config, request) -> Iterator[str]:
         output__site={"full_entries": request.param},
     )
     pipeline.run(config)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsstand.cli", "serve", "--port", "0", "--json",
-         "--no-rebuild", "-c", str(config.path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    try:
-        yield json.loads(process.stdout.readline())["url"]
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serving(config.path, "--no-rebuild") as url:
+        yield url
 
 
 @pytest.mark.slow

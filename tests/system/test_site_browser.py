@@ -6,15 +6,13 @@ download. Screenshots go to the test's output folder (pytest's tmp_path, printed
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.articles import LINK, PLACE, TEXT, publish_article
+from support.preview import serving
 
 CHROMIUM = os.environ.get("NEWSSTAND_CHROMIUM", "/usr/bin/chromium")  # as conftest.py
 TITLE = "集装箱吞吐量"  # words of the article's title and text, searched for
@@ -24,27 +22,8 @@ TITLE = "集装箱吞吐量"  # words of the article's title and text, searched 
 def preview(server, make_config) -> Iterator[str]:
     post = publish_article(server, make_config)
     config_path = post.parents[5] / "newsstand.toml"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "newsstand.cli",
-            "serve",
-            "--port",
-            "0",
-            "--json",
-            "-c",
-            str(config_path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        yield json.loads(process.stdout.readline())["url"]
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serving(config_path) as url:
+        yield url
 
 
 @pytest.mark.slow
