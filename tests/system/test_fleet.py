@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from support.fleet import Farm, Proc, entry_counts, fetched_feeds, processes, wait_until
+from support.postgres import OwnServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.needs_postgres]
 
@@ -190,66 +192,57 @@ def test_connection_refused_is_one_line(tmp_path: Path, command: tuple[str, ...]
     assert "Connection refused" in proc.lines[0]
 
 
-def test_the_database_restarted_mid_run(tmp_path: Path) -> None:
+@pytest.fixture
+def own() -> Iterator[OwnServer]:
+    """A PostgreSQL server of the test's own, to stop and restart (removed afterwards)."""
+    reason = OwnServer.missing()
+    if reason:
+        pytest.skip(reason)
+    server = OwnServer().start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+def test_the_database_restarted_mid_run(tmp_path: Path, own: OwnServer) -> None:
     """A server of this test's own (restarting the machine's would disturb other tests):
     restarted while workers fetch, they reconnect, and every feed is stored once."""
-    from support.postgres import OwnServer
-
-    reason = OwnServer.missing()
-    if reason:
-        pytest.skip(reason)
-    own = OwnServer().start()
-    try:
-        with Farm(200, hosts=2, latency=0.2) as farm, processes() as procs:
-            config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 8})
-            for _ in range(2):
-                procs.append(Proc("worker", "-c", str(config), "--batch", "8", cwd=tmp_path))
-            for proc in procs:
-                proc.wait_for("claiming batches")
-            wait_until(lambda: fetched_feeds(own.url) >= 40, 120, "some feeds stored")
-            own.restart()
-            wait_until(lambda: fetched_feeds(own.url) == 200, 300, "every feed after the restart")
-            for proc in procs:
-                proc.signal(signal.SIGTERM)
-            assert [proc.finish() for proc in procs] == [0, 0], [p.lines[-5:] for p in procs]
-        assert entry_counts(own.url) == (400, 400)
-        assert all(n in (1, 2) for n in farm.hits.values())  # at most the batch in hand again
-        with psycopg.connect(own.url) as conn:
-            (left,) = conn.execute(
-                "SELECT count(*) FROM feeds WHERE claimed_by IS NOT NULL"
-            ).fetchone()
-        assert left == 0
-    finally:
-        own.remove()
+    with Farm(200, hosts=2, latency=0.2) as farm, processes() as procs:
+        config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 8})
+        for _ in range(2):
+            procs.append(Proc("worker", "-c", str(config), "--batch", "8", cwd=tmp_path))
+        for proc in procs:
+            proc.wait_for("claiming batches")
+        wait_until(lambda: fetched_feeds(own.url) >= 40, 120, "some feeds stored")
+        own.restart()
+        wait_until(lambda: fetched_feeds(own.url) == 200, 300, "every feed after the restart")
+        for proc in procs:
+            proc.signal(signal.SIGTERM)
+        assert [proc.finish() for proc in procs] == [0, 0], [p.lines[-5:] for p in procs]
+    assert entry_counts(own.url) == (400, 400)
+    assert all(n in (1, 2) for n in farm.hits.values())  # at most the batch in hand again
+    with psycopg.connect(own.url) as conn:
+        (left,) = conn.execute("SELECT count(*) FROM feeds WHERE claimed_by IS NOT NULL").fetchone()
+    assert left == 0
 
 
-def test_a_run_fails_cleanly_when_the_database_goes_away(tmp_path: Path) -> None:
+def test_a_run_fails_cleanly_when_the_database_goes_away(tmp_path: Path, own: OwnServer) -> None:
     """Stopped for good mid-run: one line and exit 1 once reconnecting is given up; what
     was stored before is whole."""
-    from support.postgres import OwnServer
-
-    reason = OwnServer.missing()
-    if reason:
-        pytest.skip(reason)
-    own = OwnServer().start()
-    try:
-        with Farm(120, latency=0.3) as farm, processes() as procs:
-            config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 4})
-            run = Proc(
-                "run", "-c", str(config), cwd=tmp_path, env={"NEWSSTAND_STORE_RECONNECT": "3"}
-            )
-            procs.append(run)
-            wait_until(lambda: fetched_feeds(own.url) >= 8, 120, "some feeds stored")
-            own.stop()
-            assert run.finish(180) == 1
-            errors = [line for line in run.lines if line.startswith("error:")]
-            assert len(errors) == 1, run.lines[-5:]
-            assert "nothing half-stored" in errors[0], errors
-            own._ctl("start")
-            stored, distinct = entry_counts(own.url)
-            assert stored == distinct == 2 * fetched_feeds(own.url)
-    finally:
-        own.remove()
+    with Farm(120, latency=0.3) as farm, processes() as procs:
+        config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 4})
+        run = Proc("run", "-c", str(config), cwd=tmp_path, env={"NEWSSTAND_STORE_RECONNECT": "3"})
+        procs.append(run)
+        wait_until(lambda: fetched_feeds(own.url) >= 8, 120, "some feeds stored")
+        own.stop()
+        assert run.finish(180) == 1
+        errors = [line for line in run.lines if line.startswith("error:")]
+        assert len(errors) == 1, run.lines[-5:]
+        assert "nothing half-stored" in errors[0], errors
+        own._ctl("start")
+        stored, distinct = entry_counts(own.url)
+        assert stored == distinct == 2 * fetched_feeds(own.url)
 
 
 def test_init_systemd_worker_units_verify_and_run(tmp_path: Path, pg_url: str) -> None:
@@ -366,25 +359,16 @@ def test_a_run_waits_for_no_fleet(tmp_path: Path, pg_url: str) -> None:
         assert worker.finish() == 0
 
 
-def test_a_run_rides_out_a_restart_of_the_database(tmp_path: Path) -> None:
+def test_a_run_rides_out_a_restart_of_the_database(tmp_path: Path, own: OwnServer) -> None:
     """`newsstand run` on PostgreSQL, the server restarted mid-run: it reconnects, the run
     completes, every entry is stored once and every post written."""
-    from support.postgres import OwnServer
-
-    reason = OwnServer.missing()
-    if reason:
-        pytest.skip(reason)
-    own = OwnServer().start()
-    try:
-        with Farm(120, latency=0.3) as farm, processes() as procs:
-            config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 4})
-            run = Proc("run", "-c", str(config), cwd=tmp_path)
-            procs.append(run)
-            wait_until(lambda: fetched_feeds(own.url) >= 16, 120, "some feeds stored")
-            own.restart()
-            assert run.finish(300) == 0, run.lines[-5:]
-        assert entry_counts(own.url) == (240, 240)
-        assert len(list((tmp_path / "site" / "source" / "_posts").rglob("*.md"))) == 240
-        assert set(farm.hits.values()) == {1}  # a run's fetches are not repeated
-    finally:
-        own.remove()
+    with Farm(120, latency=0.3) as farm, processes() as procs:
+        config = farm.config(tmp_path / "site", own.url, fetch={"per_host": 4})
+        run = Proc("run", "-c", str(config), cwd=tmp_path)
+        procs.append(run)
+        wait_until(lambda: fetched_feeds(own.url) >= 16, 120, "some feeds stored")
+        own.restart()
+        assert run.finish(300) == 0, run.lines[-5:]
+    assert entry_counts(own.url) == (240, 240)
+    assert len(list((tmp_path / "site" / "source" / "_posts").rglob("*.md"))) == 240
+    assert set(farm.hits.values()) == {1}  # a run's fetches are not repeated
