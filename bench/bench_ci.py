@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench_site import fill
+from bench_site import write_config as site_config
 
 from newsstand.demo.server import FeedServer, Resource
 
@@ -56,23 +57,15 @@ def feed(items: list[tuple[int, int]]) -> bytes:
 
 
 def write_config(path: Path, base: str, remote: Path) -> None:
-    """500 feeds on the loopback server (10 categories x 10 sources x 5 channels), in
-    the order bench_site.fill files entries under them."""
-    lines = [
+    """bench_site's 500 feeds, served by the bench's server, deployed to ``remote``: feed
+    URLs name their place, in the order bench_site.fill files entries under them."""
+    site_config(
+        path,
         '[site]\ntitle = "bench"\nurl = "https://news.example.org"\n',
         "[fetch]\ninterval = 0\nmin_interval = 0\nretries = 0\n",
-        "[output.hexo]\nenabled = false\n",
         f'[deploy]\nrepo = "{remote}"\n',
-    ]
-    for c in range(10):
-        for s in range(10):
-            for ch in range(5):
-                lines.append(
-                    f'[[feeds]]\nurl = "{base}/f/{c}/{s}/{ch}"\n'
-                    f'category = "分类{c}"\nsource = "来源{c}-{s}"\n'
-                    f'channel = "频道{ch}"\n'
-                )
-    path.write_text("\n".join(lines), encoding="utf-8")
+        base=f"{base}/f",
+    )
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, dict | list | None]:

@@ -68,15 +68,15 @@ def fill(config_path: Path, first: int, count: int, start: datetime) -> None:
             )
 
 
-def write_config(config: Path, *sections: str) -> None:
-    """A config of 500 feeds (10 categories x 10 sources x 5 channels) after ``sections``,
-    Hexo posts off."""
+def write_config(config: Path, *sections: str, base: str = "https://feeds.example.com") -> None:
+    """A config of 500 feeds (10 categories x 10 sources x 5 channels, at ``base``/c/s/ch)
+    after ``sections``, Hexo posts off."""
     lines = [*sections, "[output.hexo]\nenabled = false\n"]
     for c in range(10):
         for s in range(10):
             for ch in range(5):
                 lines.append(
-                    f'[[feeds]]\nurl = "https://feeds.example.com/{c}/{s}/{ch}"\n'
+                    f'[[feeds]]\nurl = "{base}/{c}/{s}/{ch}"\n'
                     f'category = "分类{c}"\nsource = "来源{c}-{s}"\n'
                     f'channel = "频道{ch}"\n'
                 )
