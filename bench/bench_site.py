@@ -4,7 +4,7 @@ Entries are ~4 KB of Chinese HTML with 3 images, filed under 10 categories x 10 
 x 5 channels, 100 a day. The store is filled through the store's own API (no fetching),
 then three real `newsstand build` subprocesses are timed: a full build, a rebuild with
 nothing new, and a rebuild after 100 new entries. Peak RSS is sampled over the process
-tree (main process, render workers, Pagefind).
+tree (main process and render workers).
 
     python bench/bench_site.py --entries 10000
 
@@ -93,7 +93,7 @@ def du(folder: Path) -> tuple[int, int]:
 
 
 KINDS = {"posts": "entry pages", "category": "list pages", "archives": "list pages"}
-KINDS.update({"page": "list pages", "index.html": "list pages", "pagefind": "search"})
+KINDS.update({"page": "list pages", "index.html": "list pages", "search": "search"})
 
 
 def breakdown(site: Path, entries: int) -> str:

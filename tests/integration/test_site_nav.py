@@ -80,7 +80,7 @@ def test_a_short_list_has_no_pager(server, make_config) -> None:
 
 def _entry(site: Path, title: str) -> Path:
     """The entry page of the entry titled ``title``."""
-    heading = re.compile(rf"<h1 [^>]*>{re.escape(title)}</h1>")
+    heading = re.compile(rf"<h1>{re.escape(title)}</h1>")
     (found,) = [p for p in (site / "posts").rglob("*.html") if heading.search(p.read_text("utf-8"))]
     return found
 
@@ -118,11 +118,10 @@ def test_an_entry_links_older_and_newer_in_its_channel_and_more_of_its_source(
     oldest, newest = _entry(site, "要闻 0"), _entry(site, "要闻 18")
     assert not links(oldest, "older") and links(oldest, "newer")
     assert links(newest, "older") and not links(newest, "newer")
-    # the article is what search indexes: the titles it links to are outside it
+    # the links to other entries are outside the article
     article = re.search(r"<article.*?</article>", text, re.S).group(0)
     assert "要闻 8" not in article and "快讯" not in article
-    assert 'data-pagefind-meta="date">2024-03-01 10:00</time>' in article
-    assert '<span hidden data-pagefind-meta="source">日报 › 要闻</span>' in article
+    assert ">2024-03-01 10:00</time>" in article
 
 
 def _entry_href(site: Path, title: str) -> str:

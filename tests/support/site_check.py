@@ -12,7 +12,7 @@ OWN_SCRIPTS = {"static/site.js", "static/search.js"}
 
 
 def pages(site: Path) -> list[Path]:
-    return sorted(p for p in site.rglob("*.html") if "pagefind" not in p.parts)
+    return sorted(site.rglob("*.html"))
 
 
 def parse(page: Path):

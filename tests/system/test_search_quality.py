@@ -89,11 +89,13 @@ QUERIES = {  # what a reader types: the entries they expect, exactly
     "tokamak": {27},
     "toasters": {28},
     "semiconductor": {20},
+    "熊": {13},  # one character
+    "C919 客机": {8},  # words of the title and of the text
+    "zebra": set(),
 }
-# Words Pagefind's Chinese segmenter keeps inside a longer word (洋山港自动化码头,
-# 券商板块), so it does not find them, with full pages as with compact ones. Named so a
-# change of the search (a fix, or a new miss) shows here.
-MISSED = {"洋山港", "券商"}
+# Words inside a longer run of Chinese text (洋山港自动化码头, 券商板块): Pagefind's
+# segmenter, the site's search before its own index, kept them whole and missed these.
+INSIDE = {"洋山港", "券商"}
 
 
 @pytest.fixture(params=[0, 14], ids=["every-page-full", "older-half-compact"])
@@ -115,7 +117,7 @@ def searchable(server, make_config, request) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_each_query_finds_the_entries_a_reader_expects(chromium, searchable: str) -> None:
-    assert len(QUERIES) - len(MISSED) >= 30
+    assert len(QUERIES) >= 30 and set(QUERIES) >= INSIDE
     assert sum(1 for q in QUERIES if len(q) == 2 and not q.isascii()) >= 10
     titles = {title: n for n, (title, _text) in ENTRIES.items()}
     found: dict[str, set[int]] = {}
@@ -131,5 +133,4 @@ def test_each_query_finds_the_entries_a_reader_expects(chromium, searchable: str
         finally:
             browser.close()
     wrong = {q: (found[q], want) for q, want in QUERIES.items() if found[q] != want}
-    assert set(wrong) == MISSED, wrong
-    assert all(not found[q] for q in MISSED)
+    assert not wrong

@@ -7,6 +7,6 @@ the new tree in.
 """
 
 from .build import SiteResult, build_site
-from .errors import SearchError, SiteBusy, SiteError
+from .errors import SiteBusy, SiteError
 
-__all__ = ["SearchError", "SiteBusy", "SiteError", "SiteResult", "build_site"]
+__all__ = ["SiteBusy", "SiteError", "SiteResult", "build_site"]

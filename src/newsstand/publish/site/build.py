@@ -8,6 +8,7 @@ new tree in.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -15,7 +16,7 @@ import shutil
 import time
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,16 @@ from ...workers import BATCH, POOL_THRESHOLD, Workers
 from . import search, tree
 from .errors import SiteBusy, SiteError
 from .icons import static_icons
-from .plan import Page, Plan, Settings
-from .render import Renderer, picture_file, render_batch, static_files, theme_hash
+from .plan import SEARCH_CHUNK, Page, Plan, Settings
+from .render import (
+    Renderer,
+    RendererArgs,
+    index_chunk,
+    picture_file,
+    render_batch,
+    static_files,
+    theme_hash,
+)
 
 
 @dataclass(slots=True)
@@ -203,24 +212,11 @@ class _Build:
 
         batches = _batches(changed())
         first = list(itertools.islice(batches, POOL_THRESHOLD))  # enough to choose
-        args = (
-            self.config.store.url,
-            staging,
-            self.settings,
-            self.config.site.tz,
-            self.theme_dir,
-            tuple(plan.nav),
-        )
+        args = self._renderer_args(plan, staging)
         pool = self.workers.for_jobs(len(first))
         if pool is not None:
-            try:
+            with self._worker_deaths():
                 self._render_in_pool(pool, args, first, batches)
-            except BrokenProcessPool:
-                self.workers.broken = True
-                raise SiteError(
-                    "a page render worker died; run the build again (it"
-                    " renders in this process then)"
-                ) from None
         else:
             renderer = Renderer(*args)
             try:
@@ -234,10 +230,30 @@ class _Build:
         self.result.pages = len(keys)
         return keys
 
+    def _renderer_args(self, plan: Plan, staging: Path) -> RendererArgs:
+        return (
+            self.config.store.url,
+            staging,
+            self.settings,
+            self.config.site.tz,
+            self.theme_dir,
+            tuple(plan.nav),
+        )
+
+    @contextlib.contextmanager
+    def _worker_deaths(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenProcessPool:
+            self.workers.broken = True
+            raise SiteError(
+                "a site build worker died; run the build again (it works in this process then)"
+            ) from None
+
     def _render_in_pool(
         self,
         pool: Executor,
-        args: tuple[object, ...],
+        args: RendererArgs,
         first: list[list[Page]],
         rest: Iterator[list[Page]],
     ) -> None:
@@ -305,17 +321,28 @@ class _Build:
             if before.get(str(c.number)) != c.key
             or not (staging / search.bundle_dir(c.number)).is_dir()
         ]
-        search.remove(staging, [int(n) for n in before if n not in keys])
-        done = 0
-
-        def on_done(_chunk: object) -> None:
-            nonlocal done
-            done += 1
-            self.progress("site:search", done, len(dirty), "")
-
-        search.index(staging, dirty, on_done)
-        self.result.indexed = len(dirty)
+        search.clear(staging, [int(n) for n in before if n not in keys] + [c.number for c in dirty])
+        args = self._renderer_args(plan, staging)
+        # a bundle is ~SEARCH_CHUNK entries' work, in jobs of BATCH for the pool's threshold
+        pool = self.workers.for_jobs(len(dirty) * SEARCH_CHUNK // BATCH)
+        if pool is not None:
+            with self._worker_deaths():
+                for future in as_completed([pool.submit(index_chunk, args, c) for c in dirty]):
+                    future.result()
+                    self._indexed(len(dirty))
+        else:
+            renderer = Renderer(*args)
+            try:
+                for chunk in dirty:
+                    renderer.index(chunk)
+                    self._indexed(len(dirty))
+            finally:
+                renderer.close()
         return keys
+
+    def _indexed(self, dirty: int) -> None:
+        self.result.indexed += 1
+        self.progress("site:search", self.result.indexed, dirty, "")
 
 
 def with_pictures(rows: list[IndexRow], marks: dict[str, str]) -> list[IndexRow]:

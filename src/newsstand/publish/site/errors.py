@@ -7,7 +7,3 @@ class SiteError(Exception):
 
 class SiteBusy(SiteError):
     """Another build is writing this site."""
-
-
-class SearchError(SiteError):
-    """Pagefind failed; the message holds what it printed."""

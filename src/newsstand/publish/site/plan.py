@@ -29,6 +29,7 @@ from ...model import IndexRow
 from .icons import favicon_ico
 from .links import Links
 from .nearby import neighbours, pager
+from .search import SHARDS, bundle_dir
 
 FEED_SIZE = 50  # entries in each of the site's own feeds
 SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
@@ -50,10 +51,12 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class SearchChunk:
-    """One Pagefind bundle: the entry pages it indexes."""
+    """One search bundle: the entries it indexes, oldest first."""
 
     number: int
-    paths: tuple[str, ...]
+    uids: tuple[str, ...]
+    paths: tuple[str, ...]  # each entry's page
+    compact: tuple[bool, ...]  # whether its page is compact (its first words indexed)
     key: str
 
 
@@ -409,7 +412,10 @@ class Plan:
         yield self._page(
             "search/index.html",
             "search.html",
-            {"bundles": [links.href(f"pagefind/{c.number}/") for c in self.search_chunks]},
+            {
+                "bundles": [links.href(bundle_dir(c.number) + "/") for c in self.search_chunks],
+                "shards": SHARDS,
+            },
         )
         yield self._page("404.html", "404.html")
         yield self._page("manifest.webmanifest", "manifest.webmanifest")
@@ -444,7 +450,9 @@ class Plan:
         return [
             SearchChunk(
                 number,
+                tuple(self.rows[i].uid for i in indexes),
                 tuple(self.entry_paths[i] for i in indexes),
+                tuple(i < self.first_full for i in indexes),
                 _key(
                     self.theme,
                     [

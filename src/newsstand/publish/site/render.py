@@ -27,9 +27,10 @@ from ...clean import clean_html
 from ...files import write_fd
 from ...model import Item
 from ...store import open_store
+from . import search
 from .errors import SiteError
 from .links import Links
-from .plan import Page, Settings
+from .plan import Page, SearchChunk, Settings
 
 PACKAGE_TEMPLATES = Path(str(resources.files(__package__) / "templates"))
 PACKAGE_STATIC = Path(str(resources.files(__package__) / "static"))
@@ -55,6 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
         "published": "发布于",
         "search_nojs": "搜索需要启用 JavaScript。",
         "no_results": "没有找到结果。",
+        "search_failed": "搜索索引未能加载。",
         "results": "个结果",
         "outlets": "{n} 家媒体报道",
         "also_reported": "其他媒体的报道",
@@ -84,6 +86,7 @@ LABELS: dict[str, dict[str, str]] = {
         "published": "Published",
         "search_nojs": "Search needs JavaScript.",
         "no_results": "No results.",
+        "search_failed": "The search index could not be loaded.",
         "results": "results",
         "outlets": "{n} sources",
         "also_reported": "Also reported by",
@@ -114,10 +117,10 @@ def picture_file(name: str) -> str:
     return f"{PICTURES}/{name[:2]}/{name}"
 
 
-def excerpt(content: str, limit: int = 120) -> str:
-    """The first words of an entry's text."""
+def excerpt(content: str, limit: int | None = 120) -> str:
+    """The first words of an entry's text (all of it with no ``limit``)."""
     text = " ".join(html.unescape(_TAG.sub(" ", _INVISIBLE.sub(" ", content))).split())
-    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+    return text if limit is None or len(text) <= limit else text[:limit].rstrip() + "…"
 
 
 def _opens_with(content: str, picture: str) -> bool:
@@ -314,6 +317,22 @@ class Renderer:
             written.append((page.path, len(data)))
         return written
 
+    def index(self, chunk: SearchChunk) -> None:
+        """Write the search bundle of ``chunk``: of each entry, what its page shows."""
+        items = {item.uid: item for item in self.store.items(set(chunk.uids))}
+        docs = []
+        for uid, path, compact in zip(chunk.uids, chunk.paths, chunk.compact, strict=True):
+            item = items.get(uid)
+            if item is None:  # gone since the plan
+                continue
+            assert item.entry.published is not None
+            text = excerpt(item.entry.content, SUMMARY if compact else None)
+            when = self.local_time(item.entry.published)
+            docs.append((item, self.links.href(path), when, text))
+        folder = search.bundle_dir(chunk.number)
+        for name, data in search.bundle(docs[::-1]).items():
+            self.write(f"{folder}/{name}", data)
+
     def render_one(self, page: Page, items: list[tuple[Item, str]]) -> bytes:
         if not page.template:  # a file given whole: bytes, or text
             data = page.context.get("data")
@@ -372,14 +391,28 @@ class Renderer:
 
 # -- in worker processes -----------------------------------------------------------------
 
-_renderer: tuple[tuple[object, ...], Renderer] | None = None  # this worker's, for one build
+# what a worker makes its Renderer of: the store's URL, the tree, settings, time zone,
+# theme and navigation
+RendererArgs = tuple[str, Path, Settings, tzinfo, Path | None, tuple[tuple[str, str], ...]]
+_renderer: tuple[RendererArgs, Renderer] | None = None  # this worker's, for one build
 
 
-def render_batch(args: tuple[object, ...], pages: list[Page]) -> list[tuple[str, int]]:
-    """Render ``pages`` in a worker, with a Renderer of ``args`` kept for the next batch."""
+def _worker(args: RendererArgs) -> Renderer:
+    """This worker's Renderer of ``args``, kept for the next job."""
     global _renderer
     if _renderer is None or _renderer[0] != args:
         if _renderer is not None:
             _renderer[1].close()
-        _renderer = (args, Renderer(*args))  # type: ignore[arg-type]
-    return _renderer[1].render(pages)
+        _renderer = (args, Renderer(*args))
+    return _renderer[1]
+
+
+def render_batch(args: RendererArgs, pages: list[Page]) -> list[tuple[str, int]]:
+    """Render ``pages`` in a worker."""
+    return _worker(args).render(pages)
+
+
+def index_chunk(args: RendererArgs, chunk: SearchChunk) -> SearchChunk:
+    """Write the search bundle of ``chunk`` in a worker."""
+    _worker(args).index(chunk)
+    return chunk
