@@ -18,7 +18,7 @@ from newsstand import pipeline
 from newsstand.cli import main
 from newsstand.model import IndexRow
 from newsstand.publish.site import tree
-from newsstand.publish.site.plan import Plan, Settings
+from newsstand.publish.site.plan import COMPACT_OTHERS, OTHERS, Plan, Settings
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -96,6 +96,15 @@ def _rows(count: int, days: int) -> list[IndexRow]:
         )
         for i in range(count)
     ]
+
+
+def test_a_compact_page_lists_fewer_of_its_story() -> None:
+    """One story of 30 entries: a full page names 10 of the others, a compact one 3."""
+    rows = [row._replace(story=0) for row in _rows(30, 1)]
+    settings = Settings("t", "https://x.test", "/", 5, "en", "UTC", full_entries=10)
+    pages = [p for p in Plan(rows, settings, ZoneInfo("UTC"), "", "theme").pages()]
+    listed = {p.template: len(p.context["others"]) for p in pages if "others" in p.context}
+    assert listed == {"entry.html": OTHERS, "entry_compact.html": COMPACT_OTHERS}
 
 
 def test_no_folder_of_a_long_history_holds_over_3000_entries() -> None:

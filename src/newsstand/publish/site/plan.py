@@ -35,6 +35,8 @@ FEED_SIZE = 50  # entries in each of the site's own feeds
 SEARCH_CHUNK = 1000  # entries per search bundle: a change re-indexes only its bundle
 SITEMAP_CHUNK = 10000  # URLs per sitemap file (the protocol allows 50,000)
 OTHERS = 10  # an entry page lists at most this many of its story's other entries
+COMPACT_OTHERS = 3  # and a compact page this many (a big story listed 10 times on 90k
+# compact pages was 76 MB of a 100k-entry site)
 
 
 @dataclass(slots=True)
@@ -376,9 +378,10 @@ class Plan:
                     for i, n in enumerate(names)
                 ]
             path = self.entry_paths[index]
-            members = self.members.get(row.story)  # its story's other entries are listed
-            others = [i for i in members if i != index][:OTHERS] if members else []
             compact = index < self.first_full  # a compact page lists no more of its source
+            members = self.members.get(row.story)  # its story's other entries are listed
+            listed = COMPACT_OTHERS if compact else OTHERS
+            others = [i for i in members if i != index][:listed] if members else []
             more = () if compact else near.more
             near_by = [i for i in (near.older, near.newer, *more) if i is not None]
             shown = list(dict.fromkeys(others + near_by))
