@@ -412,7 +412,6 @@ def render_batch(args: RendererArgs, pages: list[Page]) -> list[tuple[str, int]]
     return _worker(args).render(pages)
 
 
-def index_chunk(args: RendererArgs, chunk: SearchChunk) -> SearchChunk:
+def index_chunk(args: RendererArgs, chunk: SearchChunk) -> None:
     """Write the search bundle of ``chunk`` in a worker."""
     _worker(args).index(chunk)
-    return chunk

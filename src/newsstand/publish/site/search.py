@@ -4,9 +4,9 @@ bundle per chunk of entries, which ``static/search.js`` reads.
 What is indexed of an entry is what its page shows: the title and the article's text (a
 compact page's first words only). Words of letters and digits are tokens, lower-cased;
 Chinese, Japanese and Korean text, which has no spaces, is indexed as its single
-characters and every pair of neighbouring characters, so a query of any length finds
-any word (两个字 or more: every pair of the query must be in the entry) without a
-dictionary's segmenter deciding where words end.
+characters and every pair of neighbouring characters: an entry matches a query when it
+holds every pair of it (a lone character, that character), so a word is found wherever
+it stands, with no dictionary's segmenter deciding where words end.
 
 A bundle (``search/<n>/``) is ``SHARDS`` postings files, each holding the tokens whose
 hash falls in it (a query loads one file per token, not the index), and the entries'
