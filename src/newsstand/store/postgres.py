@@ -328,6 +328,11 @@ class PostgresStore(
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
+            # the server drops a closed session's locks only once it has seen the close:
+            # released here, a run started right after this one never finds them held
+            if self._locks:
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+                self._locks = []
             self._conn.close()
 
     def __enter__(self) -> PostgresStore:
